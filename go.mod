@@ -1,0 +1,3 @@
+module github.com/gohands/gohands
+
+go 1.26
