@@ -250,6 +250,10 @@ func (a *CondensationRequestAction) Message() string {
 }
 func (a *NullAction) Message() string { return "No action" }
 
+// maxExpandedRange bounds the ids a condensation range expands to; real ranges are far smaller, and
+// a hostile one must not make every write of the event build a huge message.
+const maxExpandedRange = 100_000
+
 // Forgotten returns the ids the condensation drops, expanding the inclusive range form.
 func (a *CondensationAction) Forgotten() []int64 {
 	if a.ForgottenEventIDs != nil {
@@ -259,7 +263,7 @@ func (a *CondensationAction) Forgotten() []int64 {
 		return nil
 	}
 	start, end := *a.ForgottenEventsStartID, *a.ForgottenEventsEndID
-	if end < start || end-start > 1<<20 {
+	if end < start || end-start >= maxExpandedRange {
 		return nil // nonsense or absurd ranges are not expanded
 	}
 	ids := make([]int64, 0, end-start+1)

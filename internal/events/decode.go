@@ -29,6 +29,97 @@ func malformed(format string, args ...any) error {
 // UnmarshalJSON implements json.Unmarshaler; see Decode.
 func (e *Event) UnmarshalJSON(data []byte) error {
 	*e = Event{ID: -1}
+	if e.decodeFast(data) {
+		return nil
+	}
+	*e = Event{ID: -1}
+	return e.decodeGeneral(data)
+}
+
+// wireEvent is the envelope as gohands and OpenHands 0.50 write it.
+type wireEvent struct {
+	ID               *int64            `json:"id"`
+	Timestamp        *string           `json:"timestamp"`
+	Source           *Source           `json:"source"`
+	Message          ignored           `json:"message"`
+	Cause            *int64            `json:"cause"`
+	Action           *ActionType       `json:"action"`
+	Observation      *ObservationType  `json:"observation"`
+	ToolCallMetadata *ToolCallMetadata `json:"tool_call_metadata"`
+	LLMMetrics       *Metrics          `json:"llm_metrics"`
+	Args             RawJSON           `json:"args"`
+	Timeout          *float64          `json:"timeout"`
+	Content          *string           `json:"content"`
+	Extras           RawJSON           `json:"extras"`
+	Success          ignored           `json:"success"`
+}
+
+// ignored skips a derived key without allocating.
+type ignored struct{}
+
+func (*ignored) UnmarshalJSON([]byte) error { return nil }
+
+// decodeFast handles the common case in two passes: an event with exactly the keys 0.50 writes.
+// Anything else — legacy keys, unknown keys, errors — goes to decodeGeneral, which also words the
+// errors. (Like encoding/json in general, this path matches keys case-insensitively.)
+func (e *Event) decodeFast(data []byte) bool {
+	var w wireEvent
+	if strictDecode(data, &w) != nil {
+		return false
+	}
+	switch {
+	case w.Action != nil && w.Observation == nil:
+		if e.Action = newAction(*w.Action); e.Action == nil || !isObject(w.Args) ||
+			strictDecode(w.Args, e.Action) != nil {
+			return false
+		}
+		e.Timeout = w.Timeout
+	case w.Observation != nil && w.Action == nil:
+		if e.Observation = newObservation(*w.Observation); e.Observation == nil || !isObject(w.Extras) ||
+			strictDecode(w.Extras, e.Observation) != nil {
+			return false
+		}
+		if w.Content != nil {
+			*e.Observation.text() = *w.Content
+		}
+	default:
+		return false
+	}
+	if w.Source != nil {
+		if !w.Source.Valid() {
+			return false
+		}
+		e.Source = *w.Source
+	}
+	if w.ID != nil {
+		e.ID = *w.ID
+	}
+	if w.Timestamp != nil {
+		e.Timestamp = *w.Timestamp
+	}
+	e.Cause, e.ToolCallMetadata, e.LLMMetrics = w.Cause, w.ToolCallMetadata, w.LLMMetrics
+	return true
+}
+
+func strictDecode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+func isObject(raw RawJSON) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+// decodeGeneral reads any event: it migrates legacy keys and keeps unknown ones.
+func (e *Event) decodeGeneral(data []byte) error {
 	var top map[string]RawJSON
 	if err := json.Unmarshal(data, &top); err != nil {
 		return malformed("not a JSON object: %v", err)
