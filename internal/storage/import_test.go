@@ -92,6 +92,9 @@ func TestImportOpenHands(t *testing.T) {
 		"users/u1/conversations/ggg777/events/0.json":   openHandsEvent(0, "2025-07-30T10:12:02"),
 		"users/u1/conversations/ggg777/events/1.json":   openHandsEvent(1, "2025-07-30T10:12:03"),
 		"users/u1/conversations/ggg777/agent_state.pkl": "x",
+		// Metadata that is not JSON.
+		"sessions/hhh888/metadata.json": `{"conversation_id":`,
+		"sessions/hhh888/events/0.json": openHandsEvent(0, "2025-07-30T10:12:02"),
 		// Foreign things.
 		"sessions/.DS_Store": "junk",
 		// An id the store cannot hold.
@@ -131,6 +134,7 @@ func TestImportOpenHands(t *testing.T) {
 		filepath.Join(src, "sessions", "bad.id"),
 		filepath.Join(src, "sessions", "bbb222", "events", "1.json"),
 		filepath.Join(src, "sessions", "fff666", "events", "0.json"),
+		filepath.Join(src, "sessions", "hhh888", "metadata.json"),
 	}
 	if len(rep.Errors) != len(wantErrs) {
 		t.Errorf("Errors = %v, want one per %v", rep.Errors, wantErrs)
@@ -208,7 +212,7 @@ func TestImportOpenHands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Imported) != 0 || len(rep.Skipped) != 5 || len(rep.Errors) != 3 {
+	if len(rep.Imported) != 0 || len(rep.Skipped) != 5 || len(rep.Errors) != 4 {
 		t.Errorf("second run: %+v", rep)
 	}
 }

@@ -322,3 +322,39 @@ func TestLoadSettingsWrongKey(t *testing.T) {
 		t.Errorf("tampered ciphertext: err = %v", err)
 	}
 }
+
+// TestFailedWriteLeavesNothing makes the final rename fail (a directory sits where the file goes)
+// and checks that the error names the file, the old state is intact and no temporary file remains.
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	s := openStore(t)
+	if err := os.MkdirAll(filepath.Join(s.settingsPath(), "blocker"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(s.secretsPath(), "blocker"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, s.Root())
+	if err := s.SaveSettings(&Settings{LLMAPIKey: ptr("k")}); err == nil || !strings.Contains(err.Error(), s.settingsPath()) {
+		t.Errorf("SaveSettings over a directory: %v", err)
+	}
+	if err := s.SaveSecrets(&Secrets{}); err == nil || !strings.Contains(err.Error(), s.secretsPath()) {
+		t.Errorf("SaveSecrets over a directory: %v", err)
+	}
+	sameSnapshot(t, before, snapshot(t, s.Root()))
+
+	// And after successful writes, no temporary files either.
+	s = openStore(t)
+	for range 3 {
+		if err := s.SaveSettings(NewSettings()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveSecrets(&Secrets{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p := range snapshot(t, s.Root()) {
+		if strings.Contains(p, tmpPrefix) {
+			t.Errorf("temporary file left: %s", p)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -296,4 +298,65 @@ func TestInvalidIDsNeverTouchDisk(t *testing.T) {
 		}
 	}
 	sameSnapshot(t, before, snapshot(t, parent))
+}
+
+// TestSecretsNeverLogged drives every path that logs or fails around secrets with a capturing
+// logger and checks that no secret value shows up in the log or in any error.
+func TestSecretsNeverLogged(t *testing.T) {
+	var logBuf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	root := t.TempDir()
+	s, err := Open(root, Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "sk-NEVER-IN-LOGS-42"
+	var errs []error
+	errs = append(errs, s.SaveSettings(&Settings{LLMAPIKey: ptr(secret), SearchAPIKey: ptr(secret)}))
+	errs = append(errs, s.SaveSecrets(&Secrets{
+		ProviderTokens: map[string]ProviderToken{"github": {Token: secret}},
+		CustomSecrets:  map[string]CustomSecret{"K": {Secret: secret}},
+	}))
+	// Make the key readable by others (a warning) and then wrong (decryption errors).
+	keyPath := filepath.Join(root, "secret.key")
+	if err := os.Chmod(keyPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(root, Options{Logger: logger}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logBuf.String(), "readable by other users") {
+		t.Errorf("no warning about the key file mode in %q", logBuf.String())
+	}
+	if err := os.WriteFile(keyPath, bytes.Repeat([]byte{1}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(root, Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s2.LoadSettings()
+	errs = append(errs, err)
+	_, err = s2.LoadSecrets()
+	errs = append(errs, err)
+	// An import whose events carry the secret, one of them malformed.
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{
+		"sessions/s1/events/0.json": `{"id": 0, "args": {"content": "` + secret + `"}}`,
+		"sessions/s2/events/0.json": `{"id": 0, "args": {"content": "` + secret + `"`,
+	})
+	rep, err := s2.ImportOpenHands(context.Background(), src)
+	errs = append(errs, err)
+	errs = append(errs, rep.Errors...)
+	if len(rep.Errors) != 1 {
+		t.Errorf("import errors %v, want one", rep.Errors)
+	}
+	if strings.Contains(logBuf.String(), secret) {
+		t.Errorf("secret in log output:\n%s", logBuf.String())
+	}
+	for _, err := range errs {
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("secret in error %q", err)
+		}
+	}
 }
