@@ -31,6 +31,11 @@
 // are non-negative and strictly increasing within a file; they may have gaps
 // (imported conversations).
 //
+// While the log is open the file is extended ahead of the data with zero
+// bytes, 256 KiB at a time, so most syncs overwrite allocated blocks and
+// need no journal commit. Close trims the padding; after a crash Open cuts it
+// like any torn tail (all zero, so without a sidecar).
+//
 // # Recovery
 //
 // Open verifies every record. The first record that runs past the end of the

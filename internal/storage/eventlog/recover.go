@@ -40,7 +40,7 @@ func (l *Log) load() error {
 	if err != nil {
 		return err
 	}
-	l.durableEnd, l.appendEnd = end, end
+	l.durableEnd, l.appendEnd, l.allocEnd = end, end, end
 	if n := len(l.index); n > 0 {
 		l.lastAppended = l.index[n-1].id
 	}
@@ -75,7 +75,7 @@ func (l *Log) initHeader(size int64) error {
 	if err := syncDir(filepath.Dir(l.path)); err != nil {
 		return fmt.Errorf("eventlog %s: %w", l.path, err)
 	}
-	l.durableEnd, l.appendEnd = fileHeaderSize, fileHeaderSize
+	l.durableEnd, l.appendEnd, l.allocEnd = fileHeaderSize, fileHeaderSize, fileHeaderSize
 	return nil
 }
 
@@ -141,13 +141,14 @@ func (l *Log) cutTail(off, size int64, reason string) error {
 	if err := l.f.Sync(); err != nil {
 		return fmt.Errorf("eventlog %s: sync after truncating torn tail: %w", l.path, err)
 	}
-	attrs := []any{"path", l.path, "offset", off, "bytes_cut", size - off, "reason", reason}
-	if sidecar != "" {
-		attrs = append(attrs, "sidecar", sidecar)
-	} else {
-		attrs = append(attrs, "all_zero", true)
+	if zero {
+		// Expected after a crash: space preallocated but not yet used.
+		l.logger.Info("event log had a torn tail of zero bytes; cut it",
+			"path", l.path, "offset", off, "bytes_cut", size-off, "reason", reason)
+		return nil
 	}
-	l.logger.Warn("event log had a torn tail; cut it", attrs...)
+	l.logger.Warn("event log had a torn tail; cut it and kept the bytes in a sidecar",
+		"path", l.path, "offset", off, "bytes_cut", size-off, "sidecar", sidecar, "reason", reason)
 	return nil
 }
 

@@ -260,3 +260,49 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestPreallocatedTailAfterCrash drops a log without Close, as a crash
+// would, leaving zero padding after the last record: reopen cuts it quietly
+// (no sidecar) and keeps every record; a clean Close leaves no padding.
+func TestPreallocatedTailAfterCrash(t *testing.T) {
+	path := tempLogPath(t)
+	l := openT(t, path, Options{})
+	const n = 1000
+	pad := strings.Repeat(" ", 400) // so n records cross a preallocation boundary
+	for id := int64(0); id < n; id++ {
+		if err := l.AppendDurable(context.Background(), id, append(payloadFor(id), pad...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size()%preallocChunk != 0 || info.Size() <= preallocChunk {
+		t.Errorf("open log is %d bytes, want a multiple of %d above one chunk", info.Size(), preallocChunk)
+	}
+	l.f.Close() // the crash: no final sync, no trim
+
+	logger, logs := captureLogger()
+	l = openT(t, path, Options{Logger: logger})
+	if got := l.Len(); got != n {
+		t.Errorf("Len after crash = %d, want %d", got, n)
+	}
+	if !strings.Contains(logs.String(), "zero bytes") {
+		t.Errorf("zero tail cut not logged:\n%s", logs)
+	}
+	if matches, _ := filepath.Glob(path + ".torn-*"); len(matches) != 0 {
+		t.Errorf("zero tail left sidecars %v", matches)
+	}
+	end := l.durableEnd
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	info, err = os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() != end {
+		t.Errorf("after Close the file is %d bytes, want %d (records only)", info.Size(), end)
+	}
+}
