@@ -15,7 +15,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("warnings with no config: %v", warns)
 	}
 	for _, tc := range []struct {
-		name     string
+		name      string
 		got, want any
 	}{
 		{"core.max_iterations", cfg.Core.MaxIterations, 500},
@@ -87,15 +87,18 @@ func TestDefaultCondenserRule(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		toml string
+		env  map[string]string
 		want Condenser
 	}{
-		{"empty file", "", llm},
-		{"disabled", "[core]\nenable_default_condenser = false\n", Condenser{Type: "noop"}},
-		{"explicit section", "[condenser]\ntype = \"recent\"\nmax_events = 50\n", Condenser{Type: "recent", KeepFirst: 1, MaxEvents: 50}},
-		{"agent table", "[agent]\ncondenser = { type = \"observation_masking\" }\n", Condenser{Type: "observation_masking", AttentionWindow: 100}},
+		{"empty file", "", nil, llm},
+		// OpenHands decides before applying the environment; gohands after.
+		{"disabled by env", "", map[string]string{"ENABLE_DEFAULT_CONDENSER": "false"}, Condenser{Type: "noop"}},
+		{"disabled", "[core]\nenable_default_condenser = false\n", nil, Condenser{Type: "noop"}},
+		{"explicit section", "[condenser]\ntype = \"recent\"\nmax_events = 50\n", nil, Condenser{Type: "recent", KeepFirst: 1, MaxEvents: 50}},
+		{"agent table", "[agent]\ncondenser = { type = \"observation_masking\" }\n", nil, Condenser{Type: "observation_masking", AttentionWindow: 100}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, _ := mustLoad(t, LoadOptions{Path: writeConfig(t, tc.toml)})
+			cfg, _ := mustLoad(t, LoadOptions{Path: writeConfig(t, tc.toml), Env: env(tc.env)})
 			if !reflect.DeepEqual(cfg.Agent.Condenser, tc.want) {
 				t.Errorf("condenser = %+v, want %+v", cfg.Agent.Condenser, tc.want)
 			}

@@ -161,7 +161,9 @@ func (l *loader) applyOverrides(o Overrides) {
 				Err: fmt.Errorf("no [llm.%s] group in the config file (groups: %s)", o.LLMConfig, strings.Join(sortedKeys(c.LLMs), ", "))})
 		} else {
 			c.LLM = clone(g)
-			l.origins["llm"] = "override llm-config"
+			for _, k := range keysOf(reflect.TypeFor[LLM]()) {
+				l.origins["llm."+k] = "override llm-config"
+			}
 		}
 	}
 	if o.Agent != "" {

@@ -38,7 +38,7 @@ func TestPrecedence(t *testing.T) {
 		"SANDBOX_TIMEOUT":            "90",
 		"SECURITY_CONFIRMATION_MODE": "1",
 		"KUBERNETES_NAMESPACE":       "env-ns",
-		"DEBUG":                      "",      // empty: ignored
+		"DEBUG":                      "",     // empty: ignored
 		"SANDBOX_USER_ID":            "4242", // not in the file
 	}
 	cfg, _ := mustLoad(t, LoadOptions{Path: p, Env: env(vars)})

@@ -27,8 +27,10 @@ func (w Warning) String() string {
 	}
 }
 
-// Error is a problem that stops loading. Load may return several, joined with
-// errors.Join; each one is an *Error.
+// Error is a bad value that stops loading: malformed TOML, a wrong type, an
+// unconvertible environment variable, a value Validate rejects. Load joins
+// one *Error per problem with errors.Join; only a config file that cannot
+// be read gives a plain error.
 type Error struct {
 	// Source says where the bad value came from: "config.toml:12:1",
 	// "env MAX_ITERATIONS", "override sandbox.timeout".
