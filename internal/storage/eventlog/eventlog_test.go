@@ -396,3 +396,60 @@ func TestWriteFailureIsSticky(t *testing.T) {
 		t.Errorf("Close after failure = %v, want %v", cerr, err)
 	}
 }
+
+// TestCloseWhileWriting closes the log under running writers: every write
+// that was acknowledged must survive, and the rest must fail with ErrClosed.
+func TestCloseWhileWriting(t *testing.T) {
+	path := tempLogPath(t)
+	l := openT(t, path, Options{})
+	var (
+		mu     sync.Mutex // orders ids, as the real caller does
+		next   int64
+		ackMu  sync.Mutex // guards acked
+		acked  []int64
+		wg     sync.WaitGroup
+		ctx    = context.Background()
+		closed = make(chan struct{})
+	)
+	for range 8 {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				id := next
+				next++
+				err := l.Append(id, payloadFor(id))
+				mu.Unlock()
+				if err == nil {
+					err = l.WaitDurable(ctx, id)
+				}
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("write %d: %v", id, err)
+					return
+				}
+				ackMu.Lock()
+				acked = append(acked, id)
+				n := len(acked)
+				ackMu.Unlock()
+				if n == 200 {
+					close(closed)
+				}
+			}
+		})
+	}
+	<-closed
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+
+	l = openT(t, path, Options{})
+	defer l.Close()
+	for _, id := range acked {
+		if p, err := l.Read(id); err != nil || string(p) != string(payloadFor(id)) {
+			t.Fatalf("acknowledged id %d after Close: %q, %v", id, p, err)
+		}
+	}
+}
