@@ -24,6 +24,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"observation":"run","extras":{"exit_code":1,"command_id":2,"metadata":null}}`))
 	f.Add([]byte(`{"action":"condensation","args":{"forgotten_events_start_id":1,"forgotten_events_end_id":9000000000}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		peekEnvelope(data) // must not panic on anything
 		ev, err := Decode(data)
 		if err != nil {
 			return
@@ -39,6 +40,9 @@ func FuzzDecode(f *testing.F) {
 		out2, err := Marshal(ev2)
 		if err != nil || !bytes.Equal(out, out2) {
 			t.Fatalf("second write differs (%v)\n1: %q\n2: %q", err, out, out2)
+		}
+		if p, ok := peekEnvelope(out); !ok || p.Type != ev.Type() || p.Action != (ev.Action != nil) || p.Source != ev.Source {
+			t.Fatalf("peek of written event disagrees: %+v vs %s %s", p, ev.Type(), ev.Source)
 		}
 		_ = ev.Message()
 		_ = ClassName(ev)

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -356,6 +357,51 @@ func TestSearch(t *testing.T) {
 	for _, tc := range cases {
 		if got := fmt.Sprint(ids(tc.f)); got != tc.want {
 			t.Errorf("%s: got %s want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestReplayRaw(t *testing.T) {
+	s := openStream(t, filepath.Join(t.TempDir(), "events.log"), StreamOptions{})
+	defer s.Close()
+	ctx := context.Background()
+	s.Append(ctx, msg(`tricky "action":"run" text`), SourceUser)
+	s.Append(ctx, NewObservation(&AgentStateChangedObservation{AgentState: StateRunning}, ""), SourceEnvironment)
+	s.Append(ctx, NewAction(&CmdRunAction{Command: "ls", ConfirmationState: "confirmed"}), SourceAgent)
+	var got []string
+	for ev, err := range s.Replay(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := Decode(ev.JSON)
+		if err != nil || dec.ID != ev.ID {
+			t.Fatalf("raw event %d does not decode to itself: %v", ev.ID, err)
+		}
+		got = append(got, fmt.Sprintln(ev.ID, ev.Action, ev.Type, ev.Source))
+	}
+	if want := "[1 false agent_state_changed environment\n 2 true run agent\n]"; fmt.Sprint(got) != want {
+		t.Fatalf("got %v want %s", got, want)
+	}
+}
+
+func TestPeekEnvelopeAgreesWithDecode(t *testing.T) {
+	data, err := os.ReadFile("testdata/golden.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		ev, err := Decode([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := peekEnvelope([]byte(line))
+		if !ok || p.Type != ev.Type() || p.Action != (ev.Action != nil) || p.Source != ev.Source {
+			t.Errorf("line %d: peek %+v, decode %s %s", i+1, p, ev.Type(), ev.Source)
+		}
+	}
+	for _, bad := range []string{``, `[]`, `{"action"`, `{"action": 1}`, `{"x": "unterminated}`, `{"a": {"b": [}`} {
+		if _, ok := peekEnvelope([]byte(bad)); ok {
+			t.Errorf("%q: peek accepted it", bad)
 		}
 	}
 }
