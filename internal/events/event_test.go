@@ -358,3 +358,31 @@ func TestPyRepr(t *testing.T) {
 		}
 	}
 }
+
+func TestMarshalTrajectory(t *testing.T) {
+	shot := "data:image/png;base64,AAAA"
+	browse := NewObservation(&BrowserOutputObservation{URL: "http://x", TriggerByAction: "browse", Screenshot: &shot,
+		DOMObject: RawJSON(`{"big":1}`), AxtreeObject: RawJSON(`{}`), ExtraElementProperties: RawJSON(`{}`)}, "page")
+	hidden := NewAction(&CmdRunAction{Command: "setup", Hidden: true})
+	out, err := MarshalTrajectory([]*Event{msg("hi"), hidden, browse}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arr []map[string]any
+	if err := json.Unmarshal(out, &arr); err != nil || len(arr) != 2 {
+		t.Fatalf("trajectory %s: %v", out, err)
+	}
+	extras := arr[1]["extras"].(map[string]any)
+	for _, k := range []string{"dom_object", "screenshot", "set_of_marks", "focused_element_bid"} {
+		if _, ok := extras[k]; ok {
+			t.Errorf("%s kept in trajectory", k)
+		}
+	}
+	if extras["url"] != "http://x" || arr[1]["message"] != "Visited http://x" {
+		t.Errorf("browse observation damaged: %v", arr[1])
+	}
+	out, _ = MarshalTrajectory([]*Event{browse}, true)
+	if !strings.Contains(string(out), shot) {
+		t.Error("screenshot dropped although asked for")
+	}
+}
