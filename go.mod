@@ -7,3 +7,5 @@ require (
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sys v0.38.0
 )
+
+require github.com/creack/pty v1.1.24 // indirect
