@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,5 +92,49 @@ func TestLocalRefusals(t *testing.T) {
 	}
 	if err := wrongKey.Alive(ctx); err != nil {
 		t.Errorf("alive needs no key: %v", err)
+	}
+}
+
+// With bubblewrap the agent's commands can write to the workspace and a private /tmp only.
+func TestLocalBubblewrap(t *testing.T) {
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		t.Fatal("bubblewrap is not installed: apt-get install bubblewrap (the CI script installs it)")
+	}
+	run, err := os.MkdirTemp("", "gh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := NewLocal(LocalOptions{ConversationID: "bwrap", Binary: testBinary(t), RunDir: run,
+		WorkspaceDir: filepath.Join(t.TempDir(), "ws"), Isolation: IsolationBwrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Delete(ctx)
+	marker := filepath.Join(os.TempDir(), "gohands-bwrap-escape")
+	os.Remove(marker)
+	for cmd, want := range map[string]int{
+		"echo ok > inside.txt && cat inside.txt": 0,
+		"touch /etc/gohands-bwrap-escape":        1,
+		"touch " + marker:                        0, // lands in the sandbox's private /tmp
+	} {
+		obs, err := rt.Run(ctx, events.NewAction(&events.CmdRunAction{Command: cmd, ConfirmationState: "confirmed"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := obs.Observation.(*events.CmdOutputObservation).Metadata.ExitCode; got != want {
+			t.Errorf("%q: exit %d, want %d (%q)", cmd, got, want, obs.Content())
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		os.Remove(marker)
+		t.Error("a file written to /tmp inside the sandbox appeared on the host")
+	}
+	if _, err := os.Stat("/etc/gohands-bwrap-escape"); err == nil {
+		os.Remove("/etc/gohands-bwrap-escape")
+		t.Error("the sandbox wrote to the host's /etc")
 	}
 }
