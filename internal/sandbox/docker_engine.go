@@ -63,7 +63,12 @@ func ConnectDocker(ctx context.Context) (*DockerEngine, error) {
 func (e *DockerEngine) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := e.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+	_, err := e.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+	if cerrdefs.IsInvalidArgument(err) {
+		// It answered, but speaks an API older than the client supports.
+		return fmt.Errorf("docker engine at %s: %w (Docker 19.03 or newer is needed)", e.host, err)
+	}
+	if err != nil {
 		return fmt.Errorf("%w at %s: %v; start the Docker engine (as root: `dockerd &`, or "+
 			"`systemctl start docker`; on Debian `apt-get install docker.io` first) or point DOCKER_HOST "+
 			"at a running one", ErrNoEngine, e.host, err)

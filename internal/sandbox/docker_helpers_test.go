@@ -139,7 +139,9 @@ func startDocker(t testing.TB, o DockerOptions) *Docker {
 }
 
 // newTestDocker is the Docker entry of the shared action suite.
-func newTestDocker(t *testing.T) Runtime { return startDocker(t, DockerOptions{}) }
+func newTestDocker(t *testing.T) Runtime {
+	return startDocker(t, DockerOptions{Env: map[string]string{"NO_CHANGE_TIMEOUT_SECONDS": "1"}})
+}
 
 // runCmd runs a shell command in rt and returns its output observation.
 func runCmd(t testing.TB, rt Runtime, command string, timeout time.Duration) *events.CmdOutputObservation {
