@@ -193,9 +193,18 @@ func (e *strReplaceEditor) strReplace(path, oldStr, newStr string) (editorResult
 			"No replacement was performed, old_str `%s` did not appear verbatim in %s.", oldStr, path))
 	}
 	if len(starts) > 1 {
+		var lines []int
+		if oldStr == "" {
+			// Every position matches: every line, and the one after a final newline.
+			for l := range strings.Count(text, "\n") + 1 {
+				lines = append(lines, l+1)
+			}
+		} else {
+			lines = editorLineNumbers(text, starts)
+		}
 		return editorResult{}, editorError(fmt.Sprintf(
 			"No replacement was performed. Multiple occurrences of old_str `%s` in lines %s. Please ensure it is unique.",
-			oldStr, editorIntList(editorLineNumbers(text, starts))))
+			oldStr, editorIntList(lines)))
 	}
 	idx := starts[0]
 	newText := text[:idx] + newStr + text[idx+len(oldStr):]
@@ -217,14 +226,14 @@ func (e *strReplaceEditor) strReplace(path, oldStr, newStr string) (editorResult
 }
 
 // editorOccurrences are the byte offsets of the non-overlapping matches of s in text, left to
-// right; an empty s matches at every position.
+// right. An empty s matches at every position, so only in empty text is it unique; for other
+// text its first two positions are enough to say it is not.
 func editorOccurrences(text, s string) []int {
 	if s == "" {
-		starts := make([]int, 0, len(text)+1)
-		for i := 0; i <= len(text); i++ {
-			starts = append(starts, i)
+		if text == "" {
+			return []int{0}
 		}
-		return starts
+		return []int{0, 1}
 	}
 	var starts []int
 	for off := 0; ; {

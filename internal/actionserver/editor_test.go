@@ -379,6 +379,14 @@ func TestEditorStrReplace(t *testing.T) {
 		t.Errorf("empty old_str:\n got %q\nwant %q", eo.Content, want)
 	}
 
+	// In an empty file an empty old_str matches once, so the replacement happens.
+	blank := filepath.Join(dir, "blank.txt")
+	editorTestEdit(t, f, events.FileEditAction{Path: blank, Command: "create", FileText: editorStr("")})
+	eo = editorTestEdit(t, f, events.FileEditAction{Path: blank, Command: "str_replace", OldStr: editorStr(""), NewStr: editorStr("filled")})
+	if got := editorTestContent(t, blank); got != "filled" || !strings.Contains(eo.Content, "     1\tfilled\n") {
+		t.Errorf("empty old_str in an empty file: file %q, output %q", got, eo.Content)
+	}
+
 	// Matches do not overlap: "aa" occurs once in "aaa".
 	overlap := filepath.Join(dir, "overlap.txt")
 	editorTestEdit(t, f, events.FileEditAction{Path: overlap, Command: "create", FileText: editorStr("aaa")})
@@ -525,10 +533,86 @@ func TestEditorDiff(t *testing.T) {
 		{"several hunks", "a\nb\nc\nd\ne\nf\ng", "a\nB\nc\nd\ne\ng\nh", head + "@@ -2 +2 @@\n-b\n+B\n@@ -6 +5,0 @@\n-f\n@@ -7,0 +7 @@\n+h"},
 		{"popular lines", strings.Join(popular, "\n"), strings.Join(edited, "\n"), head + "@@ -1 +0,0 @@\n-}\n@@ -13,0 +13 @@\n+}"},
 	}
+	// Past editorDiffExactLines the common head and tail are set aside first.
+	big := make([]string, editorDiffExactLines)
+	for i := range big {
+		big[i] = "row " + strconv.Itoa(i)
+	}
+	bigEdited := append([]string{}, big...)
+	bigEdited[15000] = "changed"
+	bigEdited = append(bigEdited[:17000], bigEdited[17002:]...)
+	cases = append(cases, struct{ name, before, after, want string }{
+		"large file", strings.Join(big, "\n"), strings.Join(bigEdited, "\n"),
+		head + "@@ -15001 +15001 @@\n-row 15000\n+changed\n@@ -17001,2 +17000,0 @@\n-row 17000\n-row 17001",
+	})
+	var wholly []string
+	for i := range editorDiffExactLines {
+		wholly = append(wholly, "new "+strconv.Itoa(i))
+	}
+	whollyDiff := editorUnifiedDiff("a\n"+strings.Join(big, "\n")+"\nz", "a\n"+strings.Join(wholly, "\n")+"\nz", p)
+	if !strings.HasPrefix(whollyDiff, head+"@@ -2,20000 +2,20000 @@\n-row 0\n") || strings.Count(whollyDiff, "@@ ") != 1 {
+		t.Errorf("a large change should be one hunk: %q…", whollyDiff[:200])
+	}
+
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if got := editorUnifiedDiff(c.before, c.after, p); got != c.want {
 				t.Errorf("diff:\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestEditorConcurrentCommands(t *testing.T) {
+	f, dir := editorTestFiles(t)
+	done := make(chan struct{})
+	for i := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			p := filepath.Join(dir, "f"+strconv.Itoa(i)+".txt")
+			ctx := context.Background()
+			f.Edit(ctx, &events.FileEditAction{Path: p, Command: "create", FileText: editorStr("a\nb\n"), ImplSource: events.ImplSourceOHACI})
+			for j := range 20 {
+				f.Edit(ctx, &events.FileEditAction{Path: p, Command: "insert", InsertLine: editorInt(1), NewStr: editorStr(strconv.Itoa(j)), ImplSource: events.ImplSourceOHACI})
+				f.Read(ctx, &events.FileReadAction{Path: p, End: -1, ImplSource: events.ImplSourceOHACI})
+				f.List(dir)
+			}
+			for range 20 {
+				f.Edit(ctx, &events.FileEditAction{Path: p, Command: "undo_edit", ImplSource: events.ImplSourceOHACI})
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	for i := range 8 {
+		p := filepath.Join(dir, "f"+strconv.Itoa(i)+".txt")
+		// Ten undos are kept: the last ten inserts are undone, the first ten stay.
+		want := "a\n9\n8\n7\n6\n5\n4\n3\n2\n1\n0\nb\n"
+		if got := editorTestContent(t, p); got != want {
+			t.Errorf("%s: %q, want %q", p, got, want)
+		}
+	}
+}
+
+// BenchmarkEditorUnifiedDiff measures the diff of a one-line edit, which every str_replace pays:
+// in a file matched exactly as difflib does, and in a large one whose common head and tail are
+// set aside first.
+func BenchmarkEditorUnifiedDiff(b *testing.B) {
+	for _, n := range []int{5000, 300000} {
+		b.Run(strconv.Itoa(n)+" lines", func(b *testing.B) {
+			lines := make([]string, n)
+			for i := range lines {
+				lines[i] = "\tfmt.Println(\"line\", " + strconv.Itoa(i%977) + ")"
+			}
+			before := strings.Join(lines, "\n")
+			lines[n/2] = "changed"
+			after := strings.Join(lines, "\n")
+			b.ReportAllocs()
+			for b.Loop() {
+				if editorUnifiedDiff(before, after, "/w/big.go") == "" {
+					b.Fatal("no diff")
+				}
 			}
 		})
 	}
