@@ -103,6 +103,15 @@ func (f *Files) denied(path string) *events.ErrorObservation {
 		path, strings.Join(f.roots, ", "))}
 }
 
+// filesResolve makes p absolute against dir and spells it as pathlib would. ".." is kept, not
+// resolved lexically: the confinement check and the file system both see the same string.
+func filesResolve(p, dir string) string {
+	if !filepath.IsAbs(p) {
+		p = dir + "/" + p
+	}
+	return filesPurePath(p)
+}
+
 // Read executes a read action: a line window of a text file (impl_source default) or the
 // str_replace_editor view (impl_source oh_aci).
 func (f *Files) Read(ctx context.Context, a *events.FileReadAction) events.Observation {
@@ -114,11 +123,7 @@ func (f *Files) Read(ctx context.Context, a *events.FileReadAction) events.Obser
 	}
 
 	workingDir := f.currentDir()
-	path := a.Path
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(workingDir, path)
-	}
-	path = filesPurePath(path)
+	path := filesResolve(a.Path, workingDir)
 	if !f.allowed(path) {
 		return f.denied(path)
 	}
@@ -183,11 +188,7 @@ func (f *Files) Write(ctx context.Context, a *events.FileWriteAction) events.Obs
 	if err := ctx.Err(); err != nil {
 		return &events.ErrorObservation{Content: "Writing " + a.Path + " was cancelled."}
 	}
-	path := a.Path
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(f.currentDir(), path)
-	}
-	path = filesPurePath(path)
+	path := filesResolve(a.Path, f.currentDir())
 	if !f.allowed(path) {
 		return f.denied(path)
 	}

@@ -270,3 +270,27 @@ func TestFilesList(t *testing.T) {
 		t.Errorf("List(empty dir) = %#v, want an empty non-nil list", got)
 	}
 }
+
+func TestFilesBinaryHeuristic(t *testing.T) {
+	cases := []struct {
+		name   string
+		chunk  string
+		binary bool
+	}{
+		{"empty", "", false},
+		{"ascii", "package main\n\nfunc main() {}\n", false},
+		{"utf-8", strings.Repeat("日本語のテキスト ", 60), false},
+		{"utf-8 cut mid-character", strings.Repeat("é", 100)[:199], false},
+		{"latin-1", "caf\xe9 cr\xe8me br\xfbl\xe9e\n", false},
+		{"nul in ascii", "abc\x00def", true},
+		{"png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", true},
+		{"control characters", strings.Repeat("\x01\x02\x03\x04", 50), true},
+		{"high bytes", strings.Repeat("\x80\x81\xfe\xfd", 50), true},
+		{"some high bytes", strings.Repeat("\xc3\x28\xa0\xa1", 50), false},
+	}
+	for _, c := range cases {
+		if got := filesBinaryChunk([]byte(c.chunk)); got != c.binary {
+			t.Errorf("%s: binary = %v, want %v", c.name, got, c.binary)
+		}
+	}
+}

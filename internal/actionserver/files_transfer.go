@@ -18,13 +18,8 @@ import (
 // sorted case-insensitively; broken symlinks are left out. A missing path, a file, a path outside
 // the allowed roots or an error gives an empty list.
 func (f *Files) List(p string) []string {
-	dir := p
-	if dir == "" {
-		dir = f.workDir
-	} else if !filepath.IsAbs(dir) {
-		dir = filepath.Join(f.workDir, dir)
-	}
-	if !f.allowed(filepath.Clean(dir)) {
+	dir := filesResolve(p, f.workDir)
+	if !f.allowed(dir) {
 		return []string{}
 	}
 	entries, err := os.ReadDir(dir)
@@ -312,7 +307,8 @@ func (f *Files) Download(w io.Writer, p string) error {
 		}
 		return zw.Close()
 	}
-	err = filepath.WalkDir(root, func(full string, d fs.DirEntry, err error) error {
+	// The trailing slash makes the walk follow root itself when it is a symlink to a directory.
+	err = filepath.WalkDir(root+string(filepath.Separator), func(full string, d fs.DirEntry, err error) error {
 		if err != nil {
 			f.log.Warn("download: skip an unreadable path", "path", full, "err", err)
 			if d != nil && d.IsDir() {

@@ -271,6 +271,15 @@ func TestFilesDownload(t *testing.T) {
 		t.Errorf("zip of a directory: %q, want %q", got, want)
 	}
 
+	// A link to a directory is followed when it is the path asked for.
+	buf.Reset()
+	if err := f.Download(&buf, filepath.Join(root, "srclink")); err != nil {
+		t.Fatal(err)
+	}
+	if got := filesTestUnzip(t, buf.Bytes()); !reflect.DeepEqual(got, map[string]string{"main.go": "package main\n", "deep/x.bin": "\x00\x01"}) {
+		t.Errorf("zip of a link to a directory: %q", got)
+	}
+
 	buf.Reset()
 	if err := f.Download(&buf, filepath.Join(root, "src/main.go")); err != nil {
 		t.Fatal(err)
@@ -331,6 +340,9 @@ func TestFilesConfinement(t *testing.T) {
 		filepath.Join(root, "..", "secret", "key.txt"),
 		filepath.Join(root, "esc", "new.txt"),
 		"esc/key.txt",
+		// ".." applies to where the link leads, not lexically: esc/.. is the parent of secret.
+		root + "/esc/../secret/key.txt",
+		"esc/../secret/key.txt",
 	}
 	for _, p := range denied {
 		obs := f.Read(ctx, &events.FileReadAction{Path: p, End: -1, ImplSource: events.ImplSourceDefault})
@@ -365,8 +377,8 @@ func TestFilesConfinement(t *testing.T) {
 		t.Errorf("a file was created outside")
 	}
 
-	// Inside, including through a link to inside.
-	for _, p := range []string{filepath.Join(root, "ok.txt"), filepath.Join(root, "self", "self", "ok.txt"), "ok.txt"} {
+	// Inside, including through a link to inside, or out and back in.
+	for _, p := range []string{filepath.Join(root, "ok.txt"), filepath.Join(root, "self", "self", "ok.txt"), "ok.txt", "esc/../workspace/ok.txt"} {
 		if ro, ok := f.Read(ctx, &events.FileReadAction{Path: p, End: -1, ImplSource: events.ImplSourceDefault}).(*events.FileReadObservation); !ok || ro.Content != "fine\n" {
 			t.Errorf("read %s inside: %#v", p, ro)
 		}
@@ -376,7 +388,7 @@ func TestFilesConfinement(t *testing.T) {
 		t.Errorf("edit inside: %q", eo.Content)
 	}
 
-	for _, p := range []string{"esc", filepath.Join(root, "esc"), base, ".."} {
+	for _, p := range []string{"esc", filepath.Join(root, "esc"), base, "..", root + "/esc/..", "esc/.."} {
 		if got := f.List(p); got == nil || len(got) != 0 {
 			t.Errorf("List(%q) = %q, want empty", p, got)
 		}
