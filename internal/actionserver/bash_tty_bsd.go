@@ -1,0 +1,14 @@
+//go:build darwin || freebsd || netbsd || openbsd || dragonfly
+
+package actionserver
+
+import "golang.org/x/sys/unix"
+
+const (
+	bashIoctlGetTermios = unix.TIOCGETA
+	bashIoctlSetTermios = unix.TIOCSETA
+)
+
+// bashKillSession is a no-op here: killing the shell's process group and hanging up the terminal
+// has to do.
+func bashKillSession(sid int) {}
