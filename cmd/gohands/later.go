@@ -47,13 +47,3 @@ func runRun(_ context.Context, args []string, _, stderr io.Writer) error {
 	}
 	return fmt.Errorf("the headless agent loop is %w", errNotBuilt)
 }
-
-func runActionServer(_ context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlags("action-server", stderr)
-	fs.String("socket", "", "unix socket to listen on")
-	fs.String("working-dir", "/workspace", "working directory of the shell")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	return fmt.Errorf("the in-sandbox action server is %w", errNotBuilt)
-}

@@ -66,7 +66,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /upload_file", s.auth(s.uploadFile))
 	mux.Handle("GET /download_files", s.auth(s.downloadFiles))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
+		switch r.URL.Path {
+		case "/alive", "/server_info", "/execute_action", "/list_files", "/upload_file", "/download_files":
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s does not answer %s", r.URL.Path, r.Method))
+		default:
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
+		}
 	})
 	return s.recoverPanics(mux)
 }
