@@ -19,12 +19,15 @@ go test -c -o "$work/sandbox.test" ./internal/sandbox/
 echo "== engine: $(docker version --format 'server {{.Server.Version}}, API {{.Server.APIVersion}}'); $(nproc) cores"
 
 bench() { # name iterations
-	"$work/sandbox.test" -test.run='^$' -test.bench="^$1\$" -test.benchtime="$2x" -test.count=1 | grep '^Benchmark'
+	"$work/sandbox.test" -test.run='^$' -test.bench="^$1\$" -test.benchtime="$2x" -test.count=1 |
+		grep -Ev '^(goos|goarch|pkg|cpu|PASS$)|INFO'
 }
 echo "== start to ready vs docker run --rm --network none gohands-test-sandbox:latest true ($starts pairs)"
 bench BenchmarkDockerStartReady "$starts" | tee "$work/start.txt"
 echo "== echo hi round trip ($echoes actions)"
 bench BenchmarkDockerEchoRoundTrip "$echoes"
+echo "== GET /alive round trip, the transport alone ($echoes requests)"
+bench BenchmarkDockerSocketRoundTrip "$echoes"
 echo "== 20 sandboxes started at once ($rounds rounds)"
 bench BenchmarkDockerConcurrentStarts20 "$rounds"
 

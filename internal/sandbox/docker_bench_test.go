@@ -74,6 +74,23 @@ func BenchmarkDockerEchoRoundTrip(b *testing.B) {
 	b.ReportMetric(ms(quantile(took, 0.99)), "p99-ms")
 }
 
+// BenchmarkDockerSocketRoundTrip times GET /alive through the unix socket: the transport's share
+// of an action's round trip.
+func BenchmarkDockerSocketRoundTrip(b *testing.B) {
+	d := startDocker(b, DockerOptions{})
+	c := d.current()
+	var took []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if err := c.Alive(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	b.ReportMetric(ms(quantile(took, 0.5)), "p50-ms")
+	b.ReportMetric(ms(quantile(took, 0.99)), "p99-ms")
+}
+
 // BenchmarkDockerConcurrentStarts20 starts 20 sandboxes at once and times until all answer.
 func BenchmarkDockerConcurrentStarts20(b *testing.B) {
 	const n = 20
