@@ -82,6 +82,11 @@ func runActionServer(ctx context.Context, args []string, _, stderr io.Writer) er
 			return fmt.Errorf("remove the stale socket: %w", err)
 		}
 		ln, err = net.Listen("unix", *socket)
+		if err == nil {
+			// The server often runs as root inside a container while the backend is an ordinary
+			// user on the host; the run directory (0700, the backend's) is what guards the socket.
+			err = os.Chmod(*socket, 0o666)
+		}
 	} else {
 		ln, err = net.Listen("tcp", *tcp)
 	}
