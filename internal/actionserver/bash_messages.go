@@ -84,6 +84,8 @@ func bashShellExitedSuffix(exitCode int) string {
 		"its state (environment variables, working directory changes, background jobs) is lost.]", exitCode)
 }
 
+const bashSessionClosedSuffix = "\n[The shell session was closed.]"
+
 // bashIntSeconds renders the soft timeout the way OpenHands does (an int setting): "10". A
 // fractional duration keeps its fraction.
 func bashIntSeconds(d time.Duration) string {

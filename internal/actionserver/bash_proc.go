@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // bashStartTimeout bounds how long a new shell may take to print its first marked prompt.
@@ -141,12 +142,14 @@ func bashSetupLine(isBash bool) string {
 // bashProc is one shell process on a pseudo-terminal. A reader goroutine renders everything the
 // terminal prints into screen; a waiter goroutine reaps the shell. kill stops both.
 type bashProc struct {
-	cmd  *exec.Cmd
-	ptm  *os.File // the pseudo-terminal's master side
-	pid  int
-	log  *slog.Logger
-	tty  bashTermios // what we set on the terminal
-	argv []string
+	cmd *exec.Cmd
+	ptm *os.File // the pseudo-terminal's master side
+	pts *os.File // its slave side, kept to flush pending input (see keyFlush)
+	pid int
+	log *slog.Logger
+	tty bashTermios // what we set on the terminal
+
+	writeStall time.Duration // how long a write may make no progress (see write)
 
 	// mu guards screen.
 	mu     sync.Mutex
@@ -177,6 +180,10 @@ func startBashProc(ctx context.Context, cfg bashShellConfig) (*bashProc, error) 
 	if err := pty.Setsize(ptm, &pty.Winsize{Rows: bashScreenCols, Cols: bashScreenCols}); err != nil {
 		cfg.log.Debug("bash session: set pty size", "error", err)
 	}
+	if ptm, err = bashPollable(ptm); err != nil {
+		_ = tty.Close()
+		return nil, fmt.Errorf("bash session: pty: %w", err)
+	}
 	termios := bashTermios{}
 	if err := termios.apply(tty); err != nil {
 		_ = ptm.Close()
@@ -189,15 +196,14 @@ func startBashProc(ctx context.Context, cfg bashShellConfig) (*bashProc, error) 
 	cmd.Env = append(append([]string(nil), cfg.env...), bashPS1Env+"="+bashPS1(cfg, nonce))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	err = cmd.Start()
-	_ = tty.Close()
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		_ = ptm.Close()
+		_ = tty.Close()
 		return nil, fmt.Errorf("bash session: start %s: %w", strings.Join(cfg.argv, " "), err)
 	}
 
 	p := &bashProc{
-		cmd: cmd, ptm: ptm, pid: cmd.Process.Pid, log: cfg.log, tty: termios, argv: cfg.argv,
+		cmd: cmd, ptm: ptm, pts: tty, pid: cmd.Process.Pid, log: cfg.log, tty: termios, writeStall: bashWriteStall,
 		screen: bashScreen{nonce: nonce},
 		notify: make(chan struct{}, 1), exited: make(chan struct{}), readDone: make(chan struct{}),
 	}
@@ -295,15 +301,39 @@ func (p *bashProc) hasExited() bool {
 	}
 }
 
+const bashWriteStall = 5 * time.Second
+
+// bashPollable replaces the pty master with a descriptor in the runtime poller. pty.Open leaves the
+// master in blocking mode; then a Read could not be interrupted by Close (it would wait for every
+// process holding the terminal, and a program that left the session may hold it for ever) and
+// write deadlines would not work.
+func bashPollable(f *os.File) (*os.File, error) {
+	dup := -1
+	err := bashControl(f, func(fd int) error {
+		var err error
+		dup, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		return err
+	})
+	name := f.Name()
+	_ = f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		_ = unix.Close(dup)
+		return nil, err
+	}
+	return os.NewFile(uintptr(dup), name), nil
+}
+
 // write sends data to the terminal. A reader that does not read (the terminal's input buffer holds
 // a few KiB) must not block us forever: the write fails after bashWriteStall without progress.
 func (p *bashProc) write(ctx context.Context, data []byte) error {
-	const bashWriteStall = 5 * time.Second
 	for len(data) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		_ = p.ptm.SetWriteDeadline(time.Now().Add(bashWriteStall))
+		_ = p.ptm.SetWriteDeadline(time.Now().Add(p.writeStall))
 		n, err := p.ptm.Write(data)
 		data = data[n:]
 		if err != nil {
@@ -342,7 +372,25 @@ func (p *bashProc) kill() {
 		_ = syscall.Kill(p.pid, syscall.SIGKILL)
 		<-p.exited
 		_ = p.ptm.Close()
+		_ = p.pts.Close()
 		<-p.readDone
+	})
+}
+
+// keyFlush prepares sending a signal key (Ctrl-C, Ctrl-\, Ctrl-Z): when the terminal will turn it
+// into a signal, it drops the unread input first, as the terminal does on that signal anyway.
+// Otherwise a program that reads nothing can fill the input queue, and the key would wait behind
+// the queued input for ever.
+func (p *bashProc) keyFlush(key byte) {
+	if key != 0x03 && key != 0x1c && key != 0x1a {
+		return
+	}
+	_ = bashControl(p.pts, func(fd int) error {
+		tio, err := unix.IoctlGetTermios(fd, bashIoctlGetTermios)
+		if err != nil || tio.Lflag&unix.ISIG == 0 || tio.Lflag&unix.NOFLSH != 0 {
+			return err
+		}
+		return bashFlushInput(fd)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,7 +126,9 @@ func TestBashSession(t *testing.T) {
 }
 
 type bashSessionCase struct {
-	name     string
+	name string
+	// bashOnly: the case exercises bash syntax, or session logic that does not depend on the
+	// shell and is slow enough to run once.
 	bashOnly bool
 	run      func(t *testing.T, shell string)
 }
@@ -403,7 +406,7 @@ var bashSessionCases = []bashSessionCase{
 		}
 		ok(t, b, "echo still here")
 		_ = b.Close()
-		if bashTestAlive(pid) {
+		if !bashTestGone(pid) {
 			t.Errorf("background job %d survived Close", pid)
 		}
 		if obs := run(t, b, bashRun{cmd: "echo closed"}); obs.ObservationType() != events.ObservationError {
@@ -412,7 +415,7 @@ var bashSessionCases = []bashSessionCase{
 	}},
 	// OpenHands sleeps 1 s between lines; 2 s here makes the C-c land in sleep, not in the $( )
 	// between two sleeps (a shell continues the loop when a child that got SIGINT exits normally).
-	{name: "stress: input, hard timeout, refused command, C-c (8.29)", run: func(t *testing.T, shell string) {
+	{name: "stress: input, hard timeout, refused command, C-c (8.29)", bashOnly: true, run: func(t *testing.T, shell string) {
 		b := newTestBash(t, shell, time.Second)
 		for i := 0; i < 2; i++ {
 			ok(t, b, `ps aux | awk '{printf "%8.1f KB  %s\n", $6, $0}' | sort -nr | head -3 | awk '{print $1}'`)
@@ -442,7 +445,7 @@ var bashSessionCases = []bashSessionCase{
 			}
 		}
 	}},
-	{name: "continuation (8.30)", run: func(t *testing.T, shell string) {
+	{name: "continuation (8.30)", bashOnly: true, run: func(t *testing.T, shell string) {
 		// OpenHands: a 3 s loop watched with a 2.5 s hard timeout; here 1.5 s and 1.25 s.
 		b := newTestBash(t, shell, 10*time.Second)
 		const hard = 1250 * time.Millisecond
@@ -518,6 +521,22 @@ var bashSessionCases = []bashSessionCase{
 			t.Errorf("long command: %q", got)
 		}
 	}},
+	{name: "long command lines", run: func(t *testing.T, shell string) {
+		b := newTestBash(t, shell, time.Second)
+		long := strings.Repeat("x", 5000)
+		if got := ok(t, b, "cat <<'EOF' | wc -c\n"+long+"\nEOF"); strings.TrimSpace(got) != "5001" {
+			t.Errorf("heredoc: %q", got)
+		}
+		if o := runCmd(t, b, bashRun{cmd: "echo " + long + " >/dev/null; false"}); o.Metadata.ExitCode != 1 {
+			t.Errorf("exit code through the file: %+v", o.Metadata)
+		}
+		if got := ok(t, b, "export L="+long+" && echo ${#L}"); got != "5000" {
+			t.Errorf("variable: %q", got)
+		}
+		if got := ok(t, b, "echo ${#L}"); got != "5000" {
+			t.Errorf("the command ran in the session: %q", got)
+		}
+	}},
 	{name: "terminal rendering", run: func(t *testing.T, shell string) {
 		b := newTestBash(t, shell, time.Second)
 		if got := ok(t, b, `printf '\033[31mred\033[0m plain\n'`); got != "red plain" {
@@ -570,6 +589,63 @@ var bashSessionCases = []bashSessionCase{
 		}
 		if o := runCmd(t, b, bashRun{cmd: "C-c", input: true}); o.Metadata.ExitCode != 130 {
 			t.Errorf("C-c: %+v", o.Metadata)
+		}
+	}},
+	{name: "Close while a command runs", run: func(t *testing.T, shell string) {
+		b := newTestBash(t, shell, time.Second)
+		done := make(chan events.Observation, 1)
+		go func() {
+			done <- b.Run(context.Background(), &events.CmdRunAction{Command: "sleep 60", Blocking: true}, 0)
+		}()
+		time.Sleep(300 * time.Millisecond)
+		_ = b.Close()
+		select {
+		case obs := <-done:
+			if o, ok := obs.(*events.CmdOutputObservation); !ok || o.Metadata.ExitCode != -1 || o.Metadata.Suffix != bashSessionClosedSuffix {
+				t.Errorf("Run after Close: %#v", obs)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return after Close")
+		}
+		_ = b.Close() // idempotent
+	}},
+	{name: "Close does not wait for a process that left the session", run: func(t *testing.T, shell string) {
+		b := newTestBash(t, shell, time.Second)
+		if err := b.proc.ptm.SetWriteDeadline(time.Time{}); err != nil {
+			t.Errorf("the pty is not in the poller: %v", err)
+		}
+		pidFile := filepath.Join(t.TempDir(), "pid")
+		ok(t, b, "setsid sh -c 'echo $$ > "+pidFile+"; exec sleep 60' &")
+		var pid int
+		for deadline := time.Now().Add(2 * time.Second); pid == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			data, _ := os.ReadFile(pidFile)
+			fmt.Sscan(string(data), &pid)
+		}
+		if pid <= 0 {
+			t.Fatal("no pid from the escaped process")
+		}
+		defer syscall.Kill(pid, syscall.SIGKILL)
+		start := time.Now()
+		_ = b.Close()
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("Close took %v", d)
+		}
+	}},
+	{name: "input to a program that does not read", run: func(t *testing.T, shell string) {
+		b := newTestBash(t, shell, time.Second)
+		b.proc.writeStall = 300 * time.Millisecond
+		if o := runCmd(t, b, bashRun{cmd: "sleep 30"}); o.Metadata.ExitCode != -1 {
+			t.Fatalf("sleep: %+v", o.Metadata)
+		}
+		start := time.Now()
+		for i := 0; i < 3; i++ { // more than the terminal's 4 KiB input queue
+			run(t, b, bashRun{cmd: strings.Repeat("y", 2000), input: true})
+		}
+		if d := time.Since(start); d > 15*time.Second {
+			t.Errorf("input took %v", d)
+		}
+		if o := runCmd(t, b, bashRun{cmd: "C-c", input: true}); o.Metadata.ExitCode != 130 {
+			t.Errorf("C-c: %q %+v", o.Content, o.Metadata)
 		}
 	}},
 	{name: "kill on hard timeout", run: func(t *testing.T, shell string) {
@@ -629,21 +705,23 @@ var bashSessionCases = []bashSessionCase{
 
 // bashTestAlive reports whether pid runs (a zombie does not count).
 func bashTestAlive(pid int) bool {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		alive := err == nil
-		if alive {
-			s := string(b)
-			if i := strings.LastIndexByte(s, ')'); i > 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X') {
-				alive = false
-			}
-		}
-		if !alive || time.Now().After(deadline) {
-			return alive
-		}
-		time.Sleep(50 * time.Millisecond)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
 	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || (s[i+2] != 'Z' && s[i+2] != 'X')
+}
+
+// bashTestGone waits up to two seconds for pid to end.
+func bashTestGone(pid int) bool {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !bashTestAlive(pid) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestBashBusybox(t *testing.T) {

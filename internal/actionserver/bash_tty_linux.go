@@ -14,6 +14,9 @@ const (
 	bashIoctlSetTermios = unix.TCSETS
 )
 
+// bashFlushInput discards the terminal's unread input.
+func bashFlushInput(fd int) error { return unix.IoctlSetInt(fd, unix.TCFLSH, unix.TCIFLUSH) }
+
 // bashKillSession SIGKILLs every process whose session is sid (the shell started its own session):
 // background jobs live in process groups of their own, and nohup'd ones ignore SIGHUP.
 func bashKillSession(sid int) {
