@@ -185,7 +185,7 @@ func (b *BashSession) Run(ctx context.Context, a *events.CmdRunAction, timeout t
 
 	sent := command != "" // an empty command only watches
 	if sent {
-		if err := b.deliver(ctx, p, a, command, idle); err != nil {
+		if err := b.deliver(ctx, p, a, command); err != nil {
 			return &events.ErrorObservation{Content: "ERROR: " + err.Error()}
 		}
 	}

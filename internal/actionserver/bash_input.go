@@ -10,8 +10,8 @@ import (
 )
 
 // deliver types command into the terminal: a special key as its control character, input for the
-// running program followed by Enter, or a command for the shell (idle) followed by Enter.
-func (b *BashSession) deliver(ctx context.Context, p *bashProc, a *events.CmdRunAction, command string, idle bool) error {
+// running program followed by Enter, or a command for the waiting shell followed by Enter.
+func (b *BashSession) deliver(ctx context.Context, p *bashProc, a *events.CmdRunAction, command string) error {
 	var data []byte
 	echo := ""
 	typing := false
@@ -33,7 +33,7 @@ func (b *BashSession) deliver(ctx context.Context, p *bashProc, a *events.CmdRun
 		if err != nil {
 			return err
 		}
-		data, typing = []byte(line+"\r"), idle
+		data, typing = []byte(line+"\r"), true
 	}
 	if echo != "" {
 		// What a cooked terminal would echo: OpenHands' tmux pane shows it, and its output

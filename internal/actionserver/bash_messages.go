@@ -80,11 +80,14 @@ func bashCancelledSuffix() string {
 }
 
 func bashShellExitedSuffix(exitCode int) string {
-	return fmt.Sprintf("\n[The shell exited with code %d. A new shell will be started for the next command; "+
-		"its state (environment variables, working directory changes, background jobs) is lost.]", exitCode)
+	return fmt.Sprintf("\n[The shell exited with code %d. A new shell will be started for the next command, "+
+		"in the same working directory; environment variables, shell variables and background jobs are lost.]", exitCode)
 }
 
-const bashSessionClosedSuffix = "\n[The shell session was closed.]"
+const (
+	bashSessionClosedSuffix   = "\n[The shell session was closed.]"
+	bashStaticCancelledSuffix = "\n[The request was cancelled; the command was killed.]"
+)
 
 // bashIntSeconds renders the soft timeout the way OpenHands does (an int setting): "10". A
 // fractional duration keeps its fraction.

@@ -80,8 +80,9 @@ func bashResolveShell(opts BashOptions, log *slog.Logger) (bashShellConfig, erro
 	}
 
 	// The prompt variables are set by the setup line; inherited ones would only get in the way.
-	// TERM=dumb keeps programs from drawing with escape sequences (tmux would render them; we
-	// cannot), unless the caller asks for another terminal.
+	// TERM is what tmux gives its panes (Env may override it). Not "dumb": less, as git's pager,
+	// would then stop at "terminal is not fully functional" instead of printing a short text and
+	// exiting as it does on OpenHands' 1000-row pane.
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
 		case "PS1", "PS2", "PROMPT_COMMAND", "TERM", bashPS1Env:
@@ -89,13 +90,14 @@ func bashResolveShell(opts BashOptions, log *slog.Logger) (bashShellConfig, erro
 		}
 		cfg.env = append(cfg.env, kv)
 	}
-	cfg.env = append(cfg.env, "TERM=dumb")
+	cfg.env = append(cfg.env, "TERM=screen")
 	cfg.env = append(cfg.env, opts.Env...)
 	return cfg, nil
 }
 
-// bashPS1Env carries the prompt into the new shell; the setup line moves it into a shell variable
-// and unsets it, so programs started later never see the markers in their environment.
+// bashPS1Env carries the prompt into the shell and its children (a nested shell prompts with it
+// too). Programs that print their environment show the marker text, but with "$?" where the exit
+// code goes, which bashParsePromptBody does not take for a prompt.
 const bashPS1Env = "GOHANDS_PS1"
 
 // bashPS1 is the prompt: OpenHands' marker block (a pretty-printed JSON object between
@@ -129,14 +131,15 @@ func bashPromptLiteral(s string) string {
 }
 
 // bashSetupLine installs the prompt. For bash, PROMPT_COMMAND puts PS1 back before every prompt
-// (as OpenHands does), so a command that changes PS1 cannot break the session; history expansion is
-// switched off so that "!" in an agent's command is an ordinary character.
+// (as OpenHands does), so a command that changes PS1 cannot break the session; it is exported, as
+// OpenHands does, so that a nested bash prints the marker too. History expansion is switched off
+// so that "!" in an agent's command is an ordinary character.
 func bashSetupLine(isBash bool) string {
-	line := " __gohands_ps1=$" + bashPS1Env + "; unset " + bashPS1Env + "; PS2=''; "
+	line := " PS2=''; "
 	if isBash {
-		line += "set +H; PROMPT_COMMAND='PS1=$__gohands_ps1'; "
+		line += "set +H; export PROMPT_COMMAND='PS1=$" + bashPS1Env + "'; "
 	}
-	return line + "PS1=$__gohands_ps1\r"
+	return line + "export PS1=$" + bashPS1Env + "\r"
 }
 
 // bashProc is one shell process on a pseudo-terminal. A reader goroutine renders everything the

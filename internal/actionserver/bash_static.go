@@ -17,6 +17,12 @@ import (
 // with the call: the hard timeout (or ctx) kills its process group, and so does its end (background
 // children do not outlive it). Its stdin is empty, so nothing can wait for input.
 func (b *BashSession) runStatic(ctx context.Context, a *events.CmdRunAction, timeout time.Duration) events.Observation {
+	b.procMu.Lock()
+	closed := b.closed
+	b.procMu.Unlock()
+	if closed {
+		return &events.ErrorObservation{Content: "ERROR: " + errBashClosed.Error()}
+	}
 	command := strings.TrimSpace(a.Command)
 	if command == "" {
 		return bashObservation(bashNoRunningToRetrieve, "", events.DefaultCmdOutputMetadata())
@@ -88,11 +94,10 @@ func (b *BashSession) runStatic(ctx context.Context, a *events.CmdRunAction, tim
 		hostname: b.cfg.hostname, workingDir: dir, pyPath: py})
 	switch killed {
 	case "timeout":
-		md.ExitCode = -1
 		md.Suffix = bashKilledSuffix(timeout, code)
 	case "cancelled":
 		md.ExitCode = -1
-		md.Suffix = "\n[The request was cancelled; the command was killed.]"
+		md.Suffix = bashStaticCancelledSuffix
 	default:
 		md.Suffix = bashCompletedSuffix(code, "")
 	}
