@@ -24,13 +24,7 @@ type bashTestShell struct {
 	shell string
 }
 
-func bashTestShells(t *testing.T) []bashTestShell {
-	shells := []bashTestShell{{"bash", ""}}
-	if _, err := exec.LookPath("busybox"); err == nil {
-		shells = append(shells, bashTestShell{"busybox", "busybox sh"})
-	}
-	return shells
-}
+var bashTestShells = []bashTestShell{{"bash", ""}, {"busybox", "busybox sh"}}
 
 func requireBusybox(t *testing.T) {
 	t.Helper()
@@ -109,9 +103,12 @@ func TestBashSession(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 
-	for _, sh := range bashTestShells(t) {
+	for _, sh := range bashTestShells {
 		isBash := sh.shell == ""
 		t.Run(sh.name, func(t *testing.T) {
+			if !isBash {
+				requireBusybox(t)
+			}
 			for _, tc := range bashSessionCases {
 				if tc.bashOnly && !isBash {
 					continue
