@@ -28,6 +28,7 @@ func runActionServer(ctx context.Context, args []string, _, stderr io.Writer) er
 	keyFile := fs.String("api-key-file", "", "file holding the API key every request must carry (X-Session-API-Key)")
 	shell := fs.String("shell", "", "shell to run (default: bash if present, else sh)")
 	noChange := fs.Duration("no-change-timeout", 0, "return a command's output after this long without new output (default 10s, or $NO_CHANGE_TIMEOUT_SECONDS)")
+	killOnTimeout := fs.Bool("kill-on-timeout", true, "kill a command at its hard timeout (false: leave it running, as OpenHands does)")
 	debug := fs.Bool("debug", false, "debug logging")
 	var roots listFlag
 	fs.Var(&roots, "allowed-root", "confine file operations to this directory (repeatable; default: anywhere)")
@@ -62,7 +63,7 @@ func runActionServer(ctx context.Context, args []string, _, stderr io.Writer) er
 		return fmt.Errorf("create the working directory: %w", err)
 	}
 	bash, err := actionserver.NewBashSession(ctx, actionserver.BashOptions{
-		WorkDir: *workDir, Shell: *shell, NoChangeTimeout: *noChange, Logger: log})
+		WorkDir: *workDir, Shell: *shell, NoChangeTimeout: *noChange, KillOnTimeout: *killOnTimeout, Logger: log})
 	if err != nil {
 		return err
 	}

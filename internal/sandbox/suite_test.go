@@ -132,6 +132,17 @@ func suiteCases(ws string) []suiteCase {
 			}
 			wantExit(t, e.sh(t, "echo after", false, 0), 0, "after")
 		}},
+		{"hard timeout kills", func(t *testing.T, e *suiteEnv) {
+			start := time.Now()
+			o := e.sh(t, "sleep 30", false, 2)
+			if o.Metadata.ExitCode == 0 || !strings.Contains(o.Metadata.Suffix, "timed out after 2.0 seconds") {
+				t.Errorf("sleep past its timeout: exit %d suffix %q", o.Metadata.ExitCode, o.Metadata.Suffix)
+			}
+			wantExit(t, e.sh(t, "echo next", false, 0), 0, "next")
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("the timed-out command held the shell for %v", d)
+			}
+		}},
 		{"interactive input", func(t *testing.T, e *suiteEnv) {
 			o := e.sh(t, "read x; echo got $x", false, 0)
 			if o.Metadata.ExitCode != -1 {
