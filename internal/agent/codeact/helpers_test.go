@@ -71,7 +71,9 @@ func requestSize(req llm.Request) int {
 }
 
 // call is a tool call for a scripted response.
-func call(id, name, args string) llm.ToolCall { return llm.ToolCall{ID: id, Name: name, Arguments: args} }
+func call(id, name, args string) llm.ToolCall {
+	return llm.ToolCall{ID: id, Name: name, Arguments: args}
+}
 
 // response is a scripted LLM response with a LiteLLM-shaped model_response, as providers give.
 func response(id, content string, calls ...llm.ToolCall) *llm.Response {

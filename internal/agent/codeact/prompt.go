@@ -32,11 +32,11 @@ func systemPrompt(cfg config.Agent, workspace string) string {
 		"* Take one action at a time and look at its result before deciding the next one.",
 	)
 	if cfg.EnableThink {
-		w("* When the next step is not obvious (several possible causes, a design choice, a confusing failure), "+
+		w("* When the next step is not obvious (several possible causes, a design choice, a confusing failure), " +
 			"reason it through with the think tool first.")
 	}
 	if cfg.EnableFinish {
-		w("* When the task is done, or you cannot go on without the user, call finish with a short account of "+
+		w("* When the task is done, or you cannot go on without the user, call finish with a short account of " +
 			"what you did and what is left.")
 	}
 	w("</WORKING_HABITS>")

@@ -9,7 +9,7 @@ import (
 // requestCondensationTool lets the model ask for its history to be shortened (a
 // condensation_request action, handled by the condenser at the next step).
 var requestCondensationTool = tool{
-	name: toolRequestCondensation,
+	name:        toolRequestCondensation,
 	description: `Ask for the conversation so far to be condensed, when it has grown long and the older details are no longer needed. Older events are summarized or dropped; the task and the most recent events stay.`,
 	parameters: json.RawMessage(`{
   "type": "object",

@@ -8,7 +8,7 @@ import (
 
 // finishTool ends the task (a finish action).
 var finishTool = tool{
-	name: toolFinish,
+	name:        toolFinish,
 	description: `End your turn: the task is done, or you cannot go further without the user. Give a short account of what you did, what you verified and anything left open, and say honestly whether the task is complete.`,
 	parameters: json.RawMessage(`{
   "type": "object",

@@ -8,7 +8,7 @@ import (
 
 // thinkTool lets the model reason in the open without acting (a think action).
 var thinkTool = tool{
-	name: toolThink,
+	name:        toolThink,
 	description: `Write down your reasoning without acting: weigh approaches, plan the next steps, work out what an error or a test failure means, or check that a change covers every case. Nothing runs and nothing changes; the note is only logged. Use it when a problem needs thought before the next command.`,
 	parameters: json.RawMessage(`{
   "type": "object",
