@@ -30,13 +30,15 @@ func (s *summaryCondenser) Condense(ctx context.Context, v View) (View, *events.
 		return v, nil, nil
 	}
 	head := min(s.keepFirst, n)
-	tail := tailToKeep(n, head, s.maxSize/2-head-1)
+	body := v.Events[head:]
 	var previous string
-	if head < n && isSummary(v.Events[head]) {
-		previous = v.Events[head].Content()
+	if len(body) > 0 && isSummary(body[0]) {
+		previous = body[0].Content()
+		body = body[1:]
 	}
+	tail := tailToKeep(len(body), s.maxSize/2-head-1)
 	var forgotten []*events.Event
-	for _, ev := range v.Events[head : n-tail] {
+	for _, ev := range body[:len(body)-tail] {
 		if ev.ID >= 0 && !isSummary(ev) {
 			forgotten = append(forgotten, ev)
 		}
@@ -70,7 +72,7 @@ const droppedNote = "(Some earlier events were dropped without being summarized:
 // with only the previous summary kept, so that condensing always makes progress.
 func (s *summaryCondenser) summary(ctx context.Context, previous string, forgotten []*events.Event) (string, error) {
 	budget := s.maxEventLength
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; attempt < 4; attempt++ {
 		resp, err := s.client.Complete(ctx, llm.Request{Messages: []llm.Message{
 			{Role: llm.RoleUser, Content: llm.Text(summaryPrompt(previous, forgotten, budget))},
 		}})
@@ -83,7 +85,7 @@ func (s *summaryCondenser) summary(ctx context.Context, previous string, forgott
 		case errors.Is(err, llm.ErrContextWindow):
 			s.log.Info("condenser: summarising request too long; cutting events shorter",
 				"events", len(forgotten), "max_event_length", budget)
-			budget = max(budget/4, 200)
+			budget = max(budget/4, 100)
 		default:
 			return "", fmt.Errorf("summarise %d events: %w", len(forgotten), err)
 		}

@@ -35,7 +35,7 @@ func (a amortizedCondenser) Condense(_ context.Context, v View) (View, *events.C
 		return v, nil, nil
 	}
 	head := min(a.keepFirst, len(v.Events))
-	tail := tailToKeep(len(v.Events), head, a.maxSize/2-head)
+	tail := tailToKeep(len(v.Events)-head, a.maxSize/2-head)
 	act := forgetList(v.Events[head : len(v.Events)-tail])
 	if act == nil {
 		return v, nil, nil
@@ -43,15 +43,12 @@ func (a amortizedCondenser) Condense(_ context.Context, v View) (View, *events.C
 	return v, act, nil
 }
 
-// tailToKeep is how many recent events to keep after head when condensing n events toward want
-// kept events: want, unless that would forget nothing, then the newer half of what follows head.
-func tailToKeep(n, head, want int) int {
-	rest := n - head
-	if want < 0 {
-		want = 0
-	}
-	if rest-want < 1 {
-		want = rest / 2
+// tailToKeep is how many of the n events after the head to keep when condensing: want, unless
+// that would forget nothing (a request on a short view), then the newer half, rounded up.
+func tailToKeep(n, want int) int {
+	want = max(want, 0)
+	if n-want < 1 {
+		want = (n + 1) / 2
 	}
 	return want
 }
