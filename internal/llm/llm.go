@@ -10,8 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-
-	"github.com/gohands/gohands/internal/events"
+	"time"
 )
 
 // Roles of chat messages.
@@ -35,7 +34,8 @@ type Message struct {
 }
 
 // ContentPart is text or an image (a URL or a data: URL). CacheControl marks a prompt-caching
-// breakpoint for providers that have them (Anthropic).
+// breakpoint for providers that have them (Anthropic). Callers may set it freely: the client
+// sends it only when caching_prompt is on and the model is one OpenHands caches prompts for.
 type ContentPart struct {
 	Type         string `json:"type"` // "text" or "image_url"
 	Text         string `json:"text,omitempty"`
@@ -82,6 +82,10 @@ type Response struct {
 	// object, choices[{finish_reason, index, message{content, role, tool_calls}}], usage): OpenHands
 	// stores it in every tool_call_metadata.model_response.
 	ModelResponse json.RawMessage
+	// Cost is the call's price in USD (0 when the model's price is unknown); Latency is how long
+	// the successful attempt took.
+	Cost    float64
+	Latency time.Duration
 }
 
 // Usage counts the tokens of one call.
@@ -116,9 +120,5 @@ var (
 	ErrContentPolicy      = errors.New("the LLM provider refused the content")
 	ErrOutOfCredits       = errors.New("the LLM account is out of credits")
 	ErrNoResponse         = errors.New("the LLM returned an empty response")
+	ErrTimeout            = errors.New("the LLM provider did not answer in time")
 )
-
-// Metrics accumulates what calls cost (see events.Metrics for the wire shape).
-type Metrics struct {
-	events.Metrics
-}
