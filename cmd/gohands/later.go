@@ -31,19 +31,3 @@ func runServe(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "state directory: %s\nmodel: %s\n", store.Root(), cfg.LLM.Model)
 	return fmt.Errorf("the web server is %w: the configuration and the store are ready; use 'gohands events' and 'gohands import-openhands' meanwhile", errNotBuilt)
 }
-
-func runRun(_ context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlags("run", stderr)
-	var common commonFlags
-	common.register(fs)
-	fs.String("t", "", "the task")
-	fs.String("f", "", "read the task from this file")
-	fs.String("replay", "", "replay an OpenHands trajectory JSON file")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if _, _, err := common.load(stderr); err != nil {
-		return err
-	}
-	return fmt.Errorf("the headless agent loop is %w", errNotBuilt)
-}

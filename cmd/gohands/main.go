@@ -66,6 +66,11 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				return 0
 			case errors.Is(err, flag.ErrHelp):
 				return 0
+			case errors.As(err, new(*exitError)):
+				fmt.Fprintf(stderr, "gohands %s: %v\n", c.name, err)
+				var ee *exitError
+				errors.As(err, &ee)
+				return ee.code
 			case errors.Is(err, errUsage):
 				fmt.Fprintf(stderr, "gohands %s: %v\n", c.name, err)
 				return 2

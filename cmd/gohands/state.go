@@ -21,6 +21,7 @@ type commonFlags struct {
 	configFile string
 	stateDir   string
 	debug      bool
+	overrides  config.Overrides // set by commands with flags of their own
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -31,7 +32,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 
 // load reads the configuration and prints its warnings (unknown keys, with file and line).
 func (c *commonFlags) load(stderr io.Writer) (*config.Config, *slog.Logger, error) {
-	var ov config.Overrides
+	ov := c.overrides
 	if c.stateDir != "" {
 		ov.Set = append(ov.Set, "core.file_store_path="+c.stateDir)
 	}
