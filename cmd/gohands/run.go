@@ -400,4 +400,3 @@ func saveTrajectory(ctx context.Context, stream *events.Stream, path string) err
 	}
 	return os.WriteFile(path, data, 0o644)
 }
-

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -150,4 +149,3 @@ func TestRunReplay(t *testing.T) {
 	}
 }
 
-var _ = context.Background
