@@ -149,3 +149,31 @@ func TestRunReplay(t *testing.T) {
 	}
 }
 
+
+// The same task in the Docker sandbox (the test image, no network).
+func TestRunCreatesFileDocker(t *testing.T) {
+	if os.Getenv("GOHANDS_SKIP_DOCKER") == "1" {
+		t.Skip("GOHANDS_SKIP_DOCKER=1")
+	}
+	if err := exec.Command("docker", "image", "inspect", "gohands-test-sandbox:latest").Run(); err != nil {
+		t.Fatalf("the Docker test image is missing or no engine answers (%v): start dockerd and run bash testdata/sandbox-image/build.sh, or set GOHANDS_SKIP_DOCKER=1", err)
+	}
+	srv := llmtest.NewOpenAIServer(t, []llmtest.Turn{
+		llmtest.Call("execute_bash", `{"command": "printf hi > hello.txt"}`),
+		llmtest.Call("execute_bash", `{"command": "cat /workspace/hello.txt"}`),
+		llmtest.Call("finish", `{"message": "Created hello.txt.", "task_completed": "true"}`),
+	})
+	cfg := writeConfig(t, srv.URL, "[sandbox]\nbase_container_image = \"gohands-test-sandbox:latest\"\nnetwork = \"none\"\n")
+	code, out, errs := run(t, "run", "--config-file", cfg, "--state-dir", t.TempDir(), "--runtime", "docker",
+		"--sandbox-binary", sandboxBinary(t), "--no-color", "-t", "create hello.txt containing hi")
+	if _, rest, ok := strings.Cut(errs, "conversation "); ok {
+		id, _, _ := strings.Cut(rest, " ")
+		t.Cleanup(func() { exec.Command("docker", "rm", "-f", "openhands-runtime-"+id).Run() })
+	}
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "$ cat /workspace/hello.txt\n  hi\n") {
+		t.Errorf("the file is not in the container:\n%s", out)
+	}
+}
