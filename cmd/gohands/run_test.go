@@ -149,7 +149,6 @@ func TestRunReplay(t *testing.T) {
 	}
 }
 
-
 // The same task in the Docker sandbox (the test image, no network).
 func TestRunCreatesFileDocker(t *testing.T) {
 	if os.Getenv("GOHANDS_SKIP_DOCKER") == "1" {
