@@ -74,6 +74,7 @@ type Controller struct {
 
 	// The fields below are owned by the loop goroutine (and by Start before the loop runs).
 	history      []*events.Event
+	stuck        *detector     // Stuck over history, kept up to date
 	pending      *events.Event // the action waiting for its observation, as appended
 	held         *stepResult   // a step that finished while the agent was paused
 	step         *stepRun      // the step in flight
@@ -112,6 +113,7 @@ func New(stream *events.Stream, ag agent.Agent, cfg Config) *Controller {
 		processed:    -1,
 		firstUserMsg: -1,
 		limits:       newLimits(cfg),
+		stuck:        newDetector(cfg.Headless),
 		extra:        map[string]any{},
 	}
 	c.inbox.signal = make(chan struct{}, 1)

@@ -14,7 +14,7 @@ func (c *Controller) onEvent(ev *events.Event) {
 		return
 	}
 	if inHistory(ev) {
-		c.history = append(c.history, ev)
+		c.addHistory(ev)
 	}
 	if ev.Action != nil {
 		c.handleAction(ev)
@@ -39,9 +39,9 @@ func inHistory(ev *events.Event) bool {
 	return !ev.Hidden()
 }
 
-func isUserMessage(ev *events.Event) bool {
-	_, ok := ev.Action.(*events.MessageAction)
-	return ok && ev.Source == events.SourceUser
+func (c *Controller) addHistory(ev *events.Event) {
+	c.history = append(c.history, ev)
+	c.stuck.add(ev)
 }
 
 func (c *Controller) handleAction(ev *events.Event) {

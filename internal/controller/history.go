@@ -47,7 +47,7 @@ func (c *Controller) rebuild(ctx context.Context, latest int64) (begun bool, err
 			c.limits.iteration++
 		}
 		if inHistory(ev) {
-			c.history = append(c.history, ev)
+			c.addHistory(ev)
 		}
 	}
 	if !c.cfg.Headless {

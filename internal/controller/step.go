@@ -43,7 +43,7 @@ func (c *Controller) maybeStep() {
 		return
 	}
 	c.limits.cost = c.metricsNow().AccumulatedCost
-	if p := Stuck(c.history, c.cfg.Headless); p != NotStuck {
+	if p := c.stuck.check(); p != NotStuck {
 		text := "AgentStuckInLoopError: Agent got stuck in a loop: " + p.String() + "."
 		if !c.cfg.Headless {
 			text += " Send a message with new instructions to continue."

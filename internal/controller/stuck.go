@@ -50,90 +50,137 @@ func (l Loop) String() string {
 // there only the events after the user's last message count (headless false); a headless run
 // looks at the whole history. User messages and null events are left out.
 func Stuck(history []*events.Event, headless bool) Loop {
-	window := history
-	if !headless {
-		for i := len(history) - 1; i >= 0; i-- {
-			if isUserMessage(history[i]) {
-				window = history[i+1:]
-				break
-			}
-		}
+	d := newDetector(headless)
+	for _, ev := range history {
+		d.add(ev)
 	}
+	return d.check()
+}
 
-	// One pass from the end collects what every pattern needs, without copying the history.
-	var (
-		n                int // events considered
-		acts, obs        [6]*events.Event
-		na, no           int
-		msgs             [3]*events.Event // the last agent messages, newest first
-		nm               int
-		obsBetweenMsgs   bool
-		condense         int
-		condenseAdjacent bool
-		prevCondense     bool
-	)
-	for i := len(window) - 1; i >= 0; i-- {
-		ev := window[i]
-		if isUserMessage(ev) || isNull(ev) {
-			continue
-		}
-		n++
-		if ev.Action != nil {
-			if na < len(acts) {
-				acts[na] = ev
-				na++
-			}
-			if _, ok := ev.Action.(*events.MessageAction); ok && ev.Source == events.SourceAgent && nm < len(msgs) {
-				msgs[nm] = ev
-				nm++
-			}
-		} else {
-			if no < len(obs) {
-				obs[no] = ev
-				no++
-			}
-			if nm > 0 && nm < len(msgs) {
-				obsBetweenMsgs = true
-			}
-		}
-		_, isCondense := ev.Observation.(*events.AgentCondensationObservation)
-		if isCondense {
-			condense++
-			if prevCondense && condense <= 10 {
-				condenseAdjacent = true
-			}
-		}
-		prevCondense = isCondense
+// detector is Stuck kept up to date one event at a time, so that the controller's check before
+// every step costs the same however long the conversation is. It remembers, for the window the
+// patterns look at, what they need: the last actions, observations, agent messages and
+// condensations.
+type detector struct {
+	headless bool
+
+	n                   int     // events in the window (user messages and null events left out)
+	acts, obs           recent  // the last 6 actions and observations
+	msgs                recent  // the last 3 agent messages
+	msgGaps             [2]bool // an observation came between msgs[0] and [1], [1] and [2]
+	obsSince            bool    // an observation came after the last agent message
+	condense            recent  // the last 10 condensation observations
+	adjacent            []bool  // per condense entry: it came right after the previous one
+	prevWasCondensation bool
+}
+
+func newDetector(headless bool) *detector {
+	return &detector{
+		headless: headless,
+		acts:     recent{max: 6},
+		obs:      recent{max: 6},
+		msgs:     recent{max: 3},
+		condense: recent{max: 10},
 	}
+}
 
-	if n < 3 {
+// add takes the next event of the history.
+func (d *detector) add(ev *events.Event) {
+	isCondense := false
+	if ev.Action != nil {
+		switch ev.Action.(type) {
+		case *events.NullAction:
+			return
+		case *events.MessageAction:
+			switch ev.Source {
+			case events.SourceUser:
+				if !d.headless {
+					*d = *newDetector(false) // the window starts after the user's last message
+				}
+				return
+			case events.SourceAgent:
+				if d.msgs.len() > 0 {
+					d.msgGaps[0], d.msgGaps[1] = d.msgGaps[1], d.obsSince
+				}
+				d.msgs.push(ev)
+				d.obsSince = false
+			}
+		}
+		d.acts.push(ev)
+	} else {
+		switch ev.Observation.(type) {
+		case *events.NullObservation:
+			return
+		case *events.AgentCondensationObservation:
+			isCondense = true
+		}
+		d.obs.push(ev)
+		d.obsSince = true
+	}
+	d.n++
+	if isCondense {
+		if len(d.adjacent) == d.condense.max {
+			copy(d.adjacent, d.adjacent[1:])
+			d.adjacent = d.adjacent[:len(d.adjacent)-1]
+		}
+		d.condense.push(ev)
+		d.adjacent = append(d.adjacent, d.prevWasCondensation)
+	}
+	d.prevWasCondensation = isCondense
+}
+
+// check evaluates the patterns in OpenHands' order.
+func (d *detector) check() Loop {
+	if d.n < 3 {
 		return NotStuck
 	}
-	if na >= 4 && no >= 4 && allEqual(acts[:4]) && allEqual(obs[:4]) {
+	acts, obs := d.acts.newestFirst(), d.obs.newestFirst()
+	if len(acts) >= 4 && len(obs) >= 4 && allEqual(acts[:4]) && allEqual(obs[:4]) {
 		return RepeatedActionObservation
 	}
-	if na >= 3 && no >= 3 && allEqual(acts[:3]) && (allErrors(obs[:3]) || sameSyntaxError(obs[:3])) {
+	if len(acts) >= 3 && len(obs) >= 3 && allEqual(acts[:3]) && (allErrors(obs[:3]) || sameSyntaxError(obs[:3])) {
 		return RepeatedActionError
 	}
-	if nm == 3 && !obsBetweenMsgs && same(msgs[0], msgs[1]) && same(msgs[0], msgs[2]) {
+	if m := d.msgs.newestFirst(); len(m) == 3 && !d.msgGaps[0] && !d.msgGaps[1] && same(m[0], m[1]) && same(m[0], m[2]) {
 		return Monologue
 	}
-	if n < 6 {
+	if d.n < 6 {
 		return NotStuck
 	}
-	if na == 6 && no == 6 && alternates(acts[:]) && alternates(obs[:]) {
+	if len(acts) == 6 && len(obs) == 6 && alternates(acts) && alternates(obs) {
 		return AlternatingActions
 	}
-	if n >= 10 && condense >= 10 && condenseAdjacent {
+	// Of the last 10 condensations, one followed the one before it directly (the oldest one's
+	// flag is about a condensation outside the 10).
+	if d.n >= 10 && d.condense.len() == 10 && slices.Contains(d.adjacent[1:], true) {
 		return CondensationLoop
 	}
 	return NotStuck
 }
 
-func isNull(ev *events.Event) bool {
-	_, na := ev.Action.(*events.NullAction)
-	_, no := ev.Observation.(*events.NullObservation)
-	return na || no
+// recent keeps the last max events added.
+type recent struct {
+	max int
+	evs []*events.Event // oldest first
+}
+
+func (r *recent) len() int { return len(r.evs) }
+
+func (r *recent) push(ev *events.Event) {
+	if len(r.evs) == r.max {
+		copy(r.evs, r.evs[1:])
+		r.evs[len(r.evs)-1] = ev
+		return
+	}
+	r.evs = append(r.evs, ev)
+}
+
+func (r *recent) newestFirst() []*events.Event {
+	out := make([]*events.Event, len(r.evs))
+	for i, ev := range r.evs {
+		out[len(r.evs)-1-i] = ev
+	}
+	return out
 }
 
 func allEqual(evs []*events.Event) bool {
