@@ -64,7 +64,8 @@ type Controller struct {
 	cancel  context.CancelFunc
 	steps   sync.WaitGroup // step goroutines
 
-	// mu guards the fields below: the state as the outside sees it.
+	// mu guards the fields below: the state as the outside sees it. state and lastError are
+	// written only by the loop goroutine (under mu), which therefore reads them without it.
 	mu        sync.Mutex
 	state     events.AgentState
 	lastError string

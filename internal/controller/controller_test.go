@@ -580,3 +580,52 @@ func TestAgentPanic(t *testing.T) {
 		t.Errorf("last error = %q", c.LastError())
 	}
 }
+
+// Close while the agent is thinking cancels the step and waits for it.
+func TestCloseDuringStep(t *testing.T) {
+	s := openStream(t, "", eventlog.Options{})
+	startMemory(t, s)
+	ag := newBlocking(func(n int) (events.Action, *agent.StepInfo) { return finish(), nil })
+	c := New(s, ag, Config{Logger: quiet})
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	userSays(t, s, "think hard")
+	ag.waitEntered(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.State() != events.StateStopped {
+		t.Fatalf("state = %s", c.State())
+	}
+	if n := len(ofType[*events.AgentFinishAction](all(t, s))); n != 0 {
+		t.Errorf("a cancelled step added %d actions", n)
+	}
+}
+
+// gohands runs one agent per conversation: a delegation is answered with an error the agent sees.
+func TestDelegateRefused(t *testing.T) {
+	s := openStream(t, "", eventlog.Options{})
+	startMemory(t, s)
+	var seen *events.Event
+	ag := &scripted{fn: func(_ context.Context, n int, st *agent.State) (events.Action, *agent.StepInfo, error) {
+		if n == 1 {
+			return &events.AgentDelegateAction{Agent: "BrowsingAgent", Inputs: events.RawJSON(`{"task":"browse"}`)},
+				toolCall("delegate", n), nil
+		}
+		seen = st.History[len(st.History)-1]
+		return finish(), nil, nil
+	}}
+	c := start(t, s, ag, Config{})
+	userSays(t, s, "find it online")
+	waitState(t, c, events.StateFinished)
+	if seen == nil || seen.Type() != "error" || seen.Cause == nil || seen.ToolCallMetadata == nil ||
+		!strings.Contains(seen.Content(), "BrowsingAgent") {
+		t.Fatalf("step 2 saw %v, want the refusal of the delegation", seen)
+	}
+	if ag.stepCount() != 2 {
+		t.Errorf("agent stepped %d times, want 2", ag.stepCount())
+	}
+}

@@ -54,6 +54,8 @@ func Load(r io.Reader) ([]*events.Event, error) {
 	return evs, nil
 }
 
+var _ agent.Agent = (*Agent)(nil)
+
 // Agent replays a trajectory.
 //
 // Recorded user messages are part of the replay: Step returns them where they were, and
