@@ -176,3 +176,23 @@ func TestRunCreatesFileDocker(t *testing.T) {
 		t.Errorf("the file is not in the container:\n%s", out)
 	}
 }
+
+// The same task driven by a scripted Anthropic messages API.
+func TestRunCreatesFileAnthropic(t *testing.T) {
+	srv := llmtest.NewAnthropicServer(t, []llmtest.Turn{
+		llmtest.Call("execute_bash", `{"command": "printf hi > hello.txt"}`),
+		llmtest.Call("finish", `{"message": "Created hello.txt.", "task_completed": "true"}`),
+	})
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte("[llm]\nmodel = \"anthropic/claude-sonnet-4-20250514\"\nbase_url = \""+srv.URL+
+		"\"\napi_key = \"sk-ant-test\"\nnum_retries = 1\n"), 0o600)
+	ws := t.TempDir()
+	code, out, errs := run(t, "run", "--config-file", cfg, "--state-dir", t.TempDir(), "--runtime", "local",
+		"--sandbox-binary", sandboxBinary(t), "--workspace", ws, "--no-color", "-t", "create hello.txt containing hi")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if data, err := os.ReadFile(filepath.Join(ws, "hello.txt")); err != nil || string(data) != "hi" {
+		t.Fatalf("hello.txt: %q %v", data, err)
+	}
+}
