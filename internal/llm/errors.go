@@ -93,7 +93,7 @@ func (c *client) classify(err error, f failure, header http.Header) *ProviderErr
 		pe.Kind = ErrContextWindow
 	case f.status == http.StatusPaymentRequired || isOutOfCredits(text):
 		pe.Kind = ErrOutOfCredits
-	case f.status == http.StatusUnauthorized:
+	case f.status == http.StatusUnauthorized || (f.status == http.StatusBadRequest && isBadKey(text)):
 		pe.Kind = ErrAuthentication
 	case f.status == http.StatusForbidden:
 		pe.Kind = ErrPermission
@@ -135,12 +135,14 @@ var (
 		"context_length_exceeded", "context length", "context window", "maximum context",
 		"prompt is too long", "input is too long", "too many tokens", "token limit",
 		"exceeds the maximum number of tokens", "input token count", "reduce the length",
-		"maximum input length", "string_above_max_length",
+		"maximum input length", "string_above_max_length", "contextwindowexceeded",
 	}
 	outOfCreditsPhrases = []string{
 		"insufficient_quota", "exceeded your current quota", "credit balance is too low",
 		"insufficient credits", "insufficient balance", "out of credits",
 	}
+	// Gemini answers a bad key with 400 INVALID_ARGUMENT.
+	badKeyPhrases        = []string{"api key not valid", "api_key_invalid", "invalid api key"}
 	contentPolicyPhrases = []string{
 		"content_policy_violation", "content_filter", "content management policy",
 		"responsibleaipolicyviolation", "safety system",
@@ -165,3 +167,4 @@ func isContextWindow(s string) bool {
 }
 func isOutOfCredits(s string) bool  { return containsAny(s, outOfCreditsPhrases) }
 func isContentPolicy(s string) bool { return containsAny(s, contentPolicyPhrases) }
+func isBadKey(s string) bool        { return containsAny(s, badKeyPhrases) }

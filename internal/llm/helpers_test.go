@@ -20,7 +20,7 @@ func newRawOpenAIServer(t *testing.T, answer func(body map[string]any) (int, str
 		if err := json.Unmarshal(raw, &body); err != nil {
 			t.Errorf("request body: %v", err)
 		}
-		mu.Lock()
+		mu.Lock() // answer functions count calls; one at a time
 		status, out := answer(body)
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")

@@ -4,6 +4,11 @@
 //
 // Model names are LiteLLM-style "provider/model" ("anthropic/claude-sonnet-4-20250514",
 // "openai/gpt-4o", "ollama/llama3", "openrouter/…"); a bare name picks a provider by its prefix.
+//
+// New builds a Client from a config group (route.go picks the provider; openai.go, anthropic.go
+// and gemini.go convert to each wire format); client.go runs the attempts under retry.go's
+// policy and records metrics.go's entries priced from models.go; fncall.go carries tools in the
+// prompt for models without native tool calling. Sub-package llmtest has fake servers for tests.
 package llm
 
 import (

@@ -214,8 +214,12 @@ func TestOpenAIToolResultRoundTrip(t *testing.T) {
 	if tool.Role != "tool" || tool.ToolCallID != call.ID || tool.Text != "a.txt\nb.txt" {
 		t.Errorf("tool message = %+v", tool)
 	}
-	if !strings.Contains(string(r.Body), `"name":"execute_bash"`) {
-		t.Errorf("tool message lacks its name: %s", r.Body)
+	var body struct {
+		Messages []map[string]any `json:"messages"`
+	}
+	_ = json.Unmarshal(r.Body, &body)
+	if body.Messages[3]["name"] != "execute_bash" {
+		t.Errorf("tool message lacks its name: %v", body.Messages[3])
 	}
 }
 
@@ -229,6 +233,7 @@ func TestOpenAIAuthenticationError(t *testing.T) {
 		t.Fatalf("err = %v, want ErrAuthentication", err)
 	}
 	msg := err.Error()
+	t.Logf("error text: %s", msg)
 	if !strings.Contains(msg, "rejected the API key for model openai/gpt-4o") || !strings.Contains(msg, "Incorrect API key provided") {
 		t.Errorf("error text = %q", msg)
 	}

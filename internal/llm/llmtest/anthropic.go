@@ -158,7 +158,7 @@ func (anthropicFormat) parse(body []byte) (Request, string) {
 	return req, ""
 }
 
-func (anthropicFormat) reply(w http.ResponseWriter, r Request, turn Turn, n int) {
+func (anthropicFormat) reply(t testing.TB, w http.ResponseWriter, r Request, turn Turn, n int) {
 	var content []map[string]any
 	if turn.Text != "" {
 		content = append(content, map[string]any{"type": "text", "text": turn.Text})
@@ -169,8 +169,15 @@ func (anthropicFormat) reply(w http.ResponseWriter, r Request, turn Turn, n int)
 		if id == "" {
 			id = fmt.Sprintf("toolu_%d_%d", n, i+1)
 		}
-		content = append(content, map[string]any{"type": "tool_use", "id": id, "name": tc.Name,
-			"input": json.RawMessage(argsOrEmpty(tc.Args))})
+		input := json.RawMessage(argsOrEmpty(tc.Args))
+		var obj map[string]any
+		if json.Unmarshal(input, &obj) != nil || obj == nil {
+			// Anthropic's tool_use input is always an object; malformed arguments are an
+			// OpenAI-only failure.
+			t.Errorf("llmtest: turn %d: Anthropic tool_use input must be a JSON object, got %q", n, tc.Args)
+			input = json.RawMessage("{}")
+		}
+		content = append(content, map[string]any{"type": "tool_use", "id": id, "name": tc.Name, "input": input})
 		stop = "tool_use"
 	}
 	if content == nil {

@@ -13,8 +13,9 @@
 //	reqs := srv.Requests() // what the model was sent, normalized across both formats
 //
 // The servers check what a real provider checks about the conversation (every tool call answered
-// by one tool result, results only after their calls, max_tokens for Anthropic) and answer 400
-// as the provider would.
+// by one tool result, results only after their calls, alternating roles and max_tokens for
+// Anthropic) and answer 400 as the provider would, without using up a turn. A request after the
+// last turn fails the test.
 package llmtest
 
 import (
@@ -50,7 +51,8 @@ type ToolCall struct {
 	// ID defaults to call_<turn>_<n> (OpenAI) or toolu_<turn>_<n> (Anthropic).
 	ID   string
 	Name string
-	// Args is the JSON object of arguments ("{}" when empty).
+	// Args is the JSON object of arguments ("{}" when empty). The OpenAI server sends it as
+	// written, malformed or not; the Anthropic one needs an object.
 	Args string
 }
 
@@ -143,7 +145,7 @@ type Server struct {
 type format interface {
 	path(p string) bool
 	parse(body []byte) (Request, string) // the request, or why a real provider would refuse it
-	reply(w http.ResponseWriter, r Request, turn Turn, n int)
+	reply(t testing.TB, w http.ResponseWriter, r Request, turn Turn, n int)
 	fail(w http.ResponseWriter, status int, code, message string)
 }
 
@@ -185,10 +187,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
-	n := s.next
+	count, n := len(s.reqs), s.next
 	var turn Turn
 	exhausted := n >= len(s.script)
-	if !exhausted {
+	if !exhausted && problem == "" { // a refused request does not use up a turn
 		turn = s.script[n]
 		s.next++
 	}
@@ -196,7 +198,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case problem != "":
-		s.t.Logf("llmtest: request %d refused as a provider would: %s", len(s.Requests()), problem)
+		s.t.Logf("llmtest: request %d refused as a provider would: %s", count, problem)
 		s.format.fail(w, http.StatusBadRequest, "invalid_request_error", problem)
 	case exhausted:
 		s.t.Errorf("llmtest: request %d arrived but the script has only %d turns", n+1, len(s.script))
@@ -211,7 +213,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.format.fail(w, turn.Status, turn.ErrorCode, msg)
 	default:
-		s.format.reply(w, req, turn, n+1)
+		s.format.reply(s.t, w, req, turn, n+1)
 	}
 }
 

@@ -146,7 +146,7 @@ func (openAIFormat) parse(body []byte) (Request, string) {
 	return req, ""
 }
 
-func (openAIFormat) reply(w http.ResponseWriter, r Request, turn Turn, n int) {
+func (openAIFormat) reply(_ testing.TB, w http.ResponseWriter, r Request, turn Turn, n int) {
 	type fn struct {
 		Name      string `json:"name"`
 		Arguments string `json:"arguments"`
