@@ -143,7 +143,7 @@ func (r *headlessRun) run(ctx context.Context, spec runSpec) (err error) {
 	defer stream.Close()
 	fmt.Fprintf(r.stderr, "conversation %s (state in %s)\n", id, r.store.Root())
 
-	rt, hostWorkspace, err := r.startSandbox(ctx, id, spec)
+	rt, hostWorkspace, runDir, err := r.startSandbox(ctx, id, spec)
 	if err != nil {
 		return err
 	}
@@ -151,6 +151,9 @@ func (r *headlessRun) run(ctx context.Context, spec runSpec) (err error) {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		rt.Close(closeCtx)
+		if !r.cfg.Sandbox.KeepRuntimeAlive {
+			os.RemoveAll(runDir) // the socket and key of a sandbox nobody will re-attach to
+		}
 		if hostWorkspace != "" {
 			fmt.Fprintf(r.stderr, "workspace: %s\n", hostWorkspace)
 		} else {
@@ -306,20 +309,25 @@ func (r *headlessRun) makeAgent(rt sandbox.Runtime, spec runSpec) (agent.Agent, 
 }
 
 // startSandbox starts the conversation's sandbox; hostWorkspace is the host directory of the
-// workspace for a local sandbox, "" for a container.
-func (r *headlessRun) startSandbox(ctx context.Context, id string, spec runSpec) (sandbox.Runtime, string, error) {
+// workspace for a local sandbox, "" for a container; runDir holds its socket and key.
+func (r *headlessRun) startSandbox(ctx context.Context, id string, spec runSpec) (rt sandbox.Runtime, hostWorkspace, runDir string, err error) {
 	bin := spec.binary
 	if bin == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		bin = exe
 	}
-	runDir, err := os.MkdirTemp("", "gh-")
+	runDir, err = os.MkdirTemp("", "gh-")
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(runDir)
+		}
+	}()
 	timeout := time.Duration(r.cfg.Sandbox.Timeout) * time.Second
 	kind := spec.runtime
 	var engine *sandbox.DockerEngine
@@ -331,19 +339,17 @@ func (r *headlessRun) startSandbox(ctx context.Context, id string, spec runSpec)
 		case err == nil:
 			kind = "docker"
 		case kind == "docker":
-			return nil, "", err
+			return nil, "", "", err
 		default:
 			fmt.Fprintf(r.stderr, "no Docker engine answered (%v): using the local sandbox\n", firstLine(err.Error()))
 			kind = "local"
 		}
 	}
-	var rt sandbox.Runtime
-	hostWorkspace := ""
 	switch kind {
 	case "docker":
 		mem, err := r.cfg.Sandbox.MemoryBytes()
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		image := r.cfg.Sandbox.RuntimeContainerImage
 		if image == "" {
@@ -355,30 +361,30 @@ func (r *headlessRun) startSandbox(ctx context.Context, id string, spec runSpec)
 			CPUs: r.cfg.Sandbox.CPUs, PidsLimit: int64(r.cfg.Sandbox.PidsLimit), Network: r.cfg.Sandbox.Network,
 			KeepAlive: r.cfg.Sandbox.KeepRuntimeAlive, ActionTimeout: timeout, Logger: r.log})
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 	case "local":
 		hostWorkspace = spec.workspace
 		if hostWorkspace == "" {
 			if hostWorkspace, err = r.store.WorkspaceDir(id); err != nil {
-				return nil, "", err
+				return nil, "", "", err
 			}
 		}
 		rt, err = sandbox.NewLocal(sandbox.LocalOptions{ConversationID: id, Binary: bin, RunDir: runDir,
 			WorkspaceDir: hostWorkspace, Env: r.cfg.Sandbox.RuntimeStartupEnvVars, ActionTimeout: timeout, Logger: r.log})
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 	default:
-		return nil, "", fmt.Errorf("%w: unknown runtime %q (want auto, docker or local)", errUsage, spec.runtime)
+		return nil, "", "", fmt.Errorf("%w: unknown runtime %q (want auto, docker or local)", errUsage, spec.runtime)
 	}
 	fmt.Fprintf(r.stderr, "starting the %s sandbox…\n", kind)
 	start := time.Now()
 	if err := rt.Start(ctx); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	fmt.Fprintf(r.stderr, "sandbox ready in %v\n", time.Since(start).Round(time.Millisecond))
-	return rt, hostWorkspace, nil
+	return rt, hostWorkspace, runDir, nil
 }
 
 func firstLine(s string) string {
