@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gohands/gohands/internal/config"
 	"github.com/gohands/gohands/internal/storage"
@@ -28,10 +27,6 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	store, err := storage.Open(t.TempDir(), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if opts.Now == nil {
-		now := time.Date(2025, 7, 30, 10, 0, 0, 0, time.UTC)
-		opts.Now = func() time.Time { return now } // frozen: rate-limit buckets never refill
 	}
 	cfg := &config.Config{}
 	cfg.LLM.Model = "custom/my-model"
