@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gohands/gohands/internal/config"
+	"github.com/gohands/gohands/internal/conversation"
 	"github.com/gohands/gohands/internal/storage"
 )
 
@@ -34,6 +35,16 @@ type Options struct {
 	GitHubClientID  string
 	EnableBilling   bool
 	HideLLMSettings bool
+	// Conversations is the conversation manager behind /api/conversations; nil answers those
+	// routes with 503.
+	Conversations conversation.Manager
+	// FrontendDir, when set, is a built OpenHands frontend served at / with a single-page-app
+	// fallback; otherwise the built-in page is served.
+	FrontendDir string
+	// Metrics, when set, is served at /metrics.
+	Metrics http.Handler
+	// Socket, when set, serves /socket.io/.
+	Socket http.Handler
 }
 
 // Server serves the REST API. Make one with New.
@@ -103,9 +114,17 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/secrets/{id}", s.handleDeleteSecret)
 
 	s.userRoutes()
+	s.conversationRoutes()
+	s.staticRoutes()
+	if s.opts.Metrics != nil {
+		m.Handle("GET /metrics", s.opts.Metrics)
+	}
+	if s.opts.Socket != nil {
+		m.Handle("/socket.io/", s.opts.Socket)
+	}
 
-	// Unknown /api paths answer a JSON 404 rather than OpenHands' SPA fallback (§8 item 15): this
-	// server does not serve the frontend yet, and a JSON 404 is what an API client can act on.
+	// Unknown /api paths answer a JSON 404 rather than OpenHands' SPA fallback (§8 item 15): a
+	// JSON 404 is what an API client can act on, and the UI never relies on the HTML answer.
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, detailBody{Detail: "Not Found"})
 	})

@@ -1,0 +1,4 @@
+package server
+
+// staticRoutes registers the frontend at /.
+func (s *Server) staticRoutes() {}
