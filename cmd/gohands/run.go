@@ -143,7 +143,7 @@ func (r *headlessRun) run(ctx context.Context, spec runSpec) (err error) {
 	defer stream.Close()
 	fmt.Fprintf(r.stderr, "conversation %s (state in %s)\n", id, r.store.Root())
 
-	rt, hostWorkspace, runDir, err := r.startSandbox(ctx, id, spec)
+	rt, hostWorkspace, err := r.startSandbox(ctx, id, spec)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (r *headlessRun) run(ctx context.Context, spec runSpec) (err error) {
 		defer cancel()
 		rt.Close(closeCtx)
 		if !r.cfg.Sandbox.KeepRuntimeAlive {
-			os.RemoveAll(runDir) // the socket and key of a sandbox nobody will re-attach to
+			os.RemoveAll(rt.RunDir()) // the socket and key of a sandbox nobody will re-attach to
 		}
 		if hostWorkspace != "" {
 			fmt.Fprintf(r.stderr, "workspace: %s\n", hostWorkspace)
@@ -309,87 +309,33 @@ func (r *headlessRun) makeAgent(rt sandbox.Runtime, spec runSpec) (agent.Agent, 
 }
 
 // startSandbox starts the conversation's sandbox; hostWorkspace is the host directory of the
-// workspace for a local sandbox, "" for a container; runDir holds its socket and key.
-func (r *headlessRun) startSandbox(ctx context.Context, id string, spec runSpec) (rt sandbox.Runtime, hostWorkspace, runDir string, err error) {
-	bin := spec.binary
-	if bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, "", "", err
-		}
-		bin = exe
-	}
-	runDir, err = os.MkdirTemp("", "gh-")
+// workspace for a local sandbox, "" for a container.
+func (r *headlessRun) startSandbox(ctx context.Context, id string, spec runSpec) (rt *session.Sandbox, hostWorkspace string, err error) {
+	sbs, note, err := session.ResolveSandboxes(ctx, spec.runtime, session.Sandboxes{Config: r.cfg, Store: r.store,
+		Binary: spec.binary, InstanceID: "gohands-run", Workspace: spec.workspace, Logger: r.log})
 	if err != nil {
-		return nil, "", "", err
+		if strings.HasPrefix(err.Error(), "unknown sandbox kind") {
+			return nil, "", fmt.Errorf("%w: %v", errUsage, err)
+		}
+		return nil, "", err
 	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(runDir)
-		}
-	}()
-	timeout := time.Duration(r.cfg.Sandbox.Timeout) * time.Second
-	kind := spec.runtime
-	var engine *sandbox.DockerEngine
-	if kind == "auto" || kind == "docker" {
-		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		engine, err = sandbox.ConnectDocker(pingCtx)
-		cancel()
-		switch {
-		case err == nil:
-			kind = "docker"
-		case kind == "docker":
-			return nil, "", "", err
-		default:
-			fmt.Fprintf(r.stderr, "no Docker engine answered (%v): using the local sandbox\n", firstLine(err.Error()))
-			kind = "local"
-		}
+	if spec.runtime == session.KindAuto && sbs.Kind == session.KindLocal {
+		fmt.Fprintf(r.stderr, "sandbox: %s\n", note)
 	}
-	switch kind {
-	case "docker":
-		mem, err := r.cfg.Sandbox.MemoryBytes()
-		if err != nil {
-			return nil, "", "", err
-		}
-		image := r.cfg.Sandbox.RuntimeContainerImage
-		if image == "" {
-			image = r.cfg.Sandbox.BaseContainerImage
-		}
-		rt, err = sandbox.NewDocker(engine, sandbox.DockerOptions{ConversationID: id, Image: image, Binary: bin,
-			RunDir: runDir, InstanceID: "gohands-run", WorkspaceDir: r.cfg.Core.WorkspaceMountPathInSandbox,
-			Mounts: r.cfg.Sandbox.Mounts, Env: r.cfg.Sandbox.RuntimeStartupEnvVars, MemoryBytes: mem,
-			CPUs: r.cfg.Sandbox.CPUs, PidsLimit: int64(r.cfg.Sandbox.PidsLimit), Network: r.cfg.Sandbox.Network,
-			KeepAlive: r.cfg.Sandbox.KeepRuntimeAlive, ActionTimeout: timeout, Logger: r.log})
-		if err != nil {
-			return nil, "", "", err
-		}
-	case "local":
-		hostWorkspace = spec.workspace
-		if hostWorkspace == "" {
-			if hostWorkspace, err = r.store.WorkspaceDir(id); err != nil {
-				return nil, "", "", err
-			}
-		}
-		rt, err = sandbox.NewLocal(sandbox.LocalOptions{ConversationID: id, Binary: bin, RunDir: runDir,
-			WorkspaceDir: hostWorkspace, Env: r.cfg.Sandbox.RuntimeStartupEnvVars, ActionTimeout: timeout, Logger: r.log})
-		if err != nil {
-			return nil, "", "", err
-		}
-	default:
-		return nil, "", "", fmt.Errorf("%w: unknown runtime %q (want auto, docker or local)", errUsage, spec.runtime)
+	rt, err = sbs.New(id, nil)
+	if err != nil {
+		return nil, "", err
 	}
-	fmt.Fprintf(r.stderr, "starting the %s sandbox…\n", kind)
+	fmt.Fprintf(r.stderr, "starting the %s sandbox…\n", sbs.Kind)
 	start := time.Now()
 	if err := rt.Start(ctx); err != nil {
-		return nil, "", "", err
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		rt.Close(closeCtx)
+		cancel()
+		return nil, "", err
 	}
 	fmt.Fprintf(r.stderr, "sandbox ready in %v\n", time.Since(start).Round(time.Millisecond))
-	return rt, hostWorkspace, runDir, nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
+	return rt, rt.HostWorkspace, nil
 }
 
 func saveTrajectory(ctx context.Context, stream *events.Stream, path string) error {

@@ -33,9 +33,9 @@ type Options struct {
 	// CleanupInterval is how often idle conversations are looked for (default 15 s, or half of
 	// sandbox.close_delay when that is shorter).
 	CleanupInterval time.Duration
-	// NewAgent and NoSandbox are passed to every session (tests and benchmarks).
-	NewAgent  func(workspaceDir string) (agent.Agent, func() events.Metrics, error)
-	NoSandbox bool
+	// NewAgent and EventsOnly are passed to every session (tests and benchmarks).
+	NewAgent   func(workspaceDir string) (agent.Agent, func() events.Metrics, error)
+	EventsOnly bool
 }
 
 // Standalone is the single-process Manager: every agent loop, connection and stream of this
@@ -216,7 +216,7 @@ func (m *Standalone) MaybeStartAgentLoop(ctx context.Context, id string, opts St
 	}
 	s, err := session.New(session.Options{ConversationID: id, UserID: opts.UserID, Config: m.opts.Config,
 		Store: m.opts.Store, Sandboxes: m.opts.Sandboxes, Stream: st, Emitter: m.opts.Emitter, Logger: m.log,
-		Metrics: m.opts.Metrics, NewAgent: m.opts.NewAgent, NoSandbox: m.opts.NoSandbox, Now: m.now})
+		Metrics: m.opts.Metrics, NewAgent: m.opts.NewAgent, EventsOnly: m.opts.EventsOnly, Now: m.now})
 	if err != nil {
 		m.releaseStream(id)
 		m.mu.Unlock()
@@ -405,7 +405,7 @@ func (m *Standalone) DeleteConversation(ctx context.Context, id string) (bool, e
 		m.closeAttachment(id, at)
 	}
 	var errs []error
-	if !m.opts.NoSandbox && m.opts.Sandboxes != nil {
+	if !m.opts.EventsOnly && m.opts.Sandboxes != nil {
 		if err := m.opts.Sandboxes.Delete(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("remove the sandbox: %w", err))
 		}
@@ -597,7 +597,7 @@ func (m *Standalone) Attach(ctx context.Context, id string) (*Attached, error) {
 
 // startOwnSandbox starts (re-attaches) the conversation's sandbox for REST calls.
 func (m *Standalone) startOwnSandbox(ctx context.Context, id string, at *attachment) error {
-	if m.opts.NoSandbox || m.opts.Sandboxes == nil {
+	if m.opts.EventsOnly || m.opts.Sandboxes == nil {
 		return errors.New("this server has no sandboxes")
 	}
 	sb, err := m.opts.Sandboxes.New(id, nil)

@@ -105,6 +105,9 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	return err
 }
 
+// RunDir is the host directory of the sandbox's socket and key.
+func (s *Sandbox) RunDir() string { return s.runDir }
+
 // New makes (does not start) the sandbox of conversation id; env is added to the sandbox's
 // environment (the user's custom secrets) on top of sandbox.runtime_startup_env_vars.
 func (f *Sandboxes) New(id string, env map[string]string) (*Sandbox, error) {

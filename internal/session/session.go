@@ -81,9 +81,9 @@ type Options struct {
 	// NewAgent replaces the agent built from the settings (tests and benchmarks). It returns the
 	// agent and the source of its LLM metrics (may be nil).
 	NewAgent func(workspaceDir string) (agent.Agent, func() events.Metrics, error)
-	// NoSandbox runs the session without a sandbox: actions are not executed (benchmarks of the
-	// event path only).
-	NoSandbox bool
+	// EventsOnly runs the session without sandbox, agent or memory: client events are stored and
+	// forwarded, nothing acts on them (benchmarks of the event path).
+	EventsOnly bool
 	// MetadataInterval is how often the conversation's metadata is saved while events arrive
 	// (default 1 s; always saved on close).
 	MetadataInterval time.Duration
@@ -265,6 +265,12 @@ func (s *Session) run(ctx context.Context, spec StartSpec) {
 		s.fail(ctx, "could not write the conversation's events", err)
 		return
 	}
+	if s.opts.EventsOnly {
+		s.setLifecycle(Ready)
+		s.stream.Append(ctx, events.NewObservation(&events.AgentStateChangedObservation{AgentState: events.StateAwaitingUserInput}, ""),
+			events.SourceEnvironment)
+		return
+	}
 	secretValues, secretEnv, secretDescriptions := customSecrets(spec.Secrets)
 	if len(secretValues) > 0 {
 		s.stream.SetSecrets(secretValues)
@@ -272,7 +278,7 @@ func (s *Session) run(ctx context.Context, spec StartSpec) {
 
 	s.setLifecycle(RuntimeSetup)
 	workspaceDir, hostWorkspace := "/workspace", ""
-	if !s.opts.NoSandbox {
+	{
 		sb, err := s.opts.Sandboxes.New(s.id, secretEnv)
 		if err != nil {
 			s.fail(ctx, "could not prepare the sandbox", err)
@@ -356,9 +362,7 @@ func (s *Session) run(ctx context.Context, spec StartSpec) {
 	s.mu.Unlock()
 
 	s.setLifecycle(Ready)
-	if !s.opts.NoSandbox {
-		s.setRuntimeStatus(StatusReady, "")
-	}
+	s.setRuntimeStatus(StatusReady, "")
 	first := spec.InitialMessage
 	if rp, ok := ag.(*replay.Agent); ok && first == nil {
 		first = rp.InitialMessage()
