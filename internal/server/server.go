@@ -38,6 +38,8 @@ type Options struct {
 	// Conversations is the conversation manager behind /api/conversations; nil answers those
 	// routes with 503.
 	Conversations conversation.Manager
+	// AllowSetConversationID lets POST /api/conversations take a conversation_id (OpenHands' env ALLOW_SET_CONVERSATION_ID=1).
+	AllowSetConversationID bool
 	// FrontendDir, when set, is a built OpenHands frontend served at / with a single-page-app
 	// fallback; otherwise the built-in page is served.
 	FrontendDir string
