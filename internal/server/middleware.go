@@ -239,11 +239,12 @@ func isHealthPath(p string) bool {
 	return p == "/alive" || p == "/health" || p == "/server_info"
 }
 
-// sessionKey enforces X-Session-API-Key when one is configured (server.md §1.1).
+// sessionKey enforces X-Session-API-Key when one is configured (server.md §1.1), except on the
+// health probes and the static files.
 func (s *Server) sessionKey(next http.Handler) http.Handler {
 	key := s.opts.SessionAPIKey
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if key == "" || isHealthPath(r.URL.Path) {
+		if key == "" || isHealthPath(r.URL.Path) || s.isStaticRoute(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
