@@ -15,16 +15,34 @@ import (
 	"github.com/gohands/gohands/internal/events"
 )
 
+// streamLender is implemented by managers that can lend a conversation's event stream for
+// reading without starting its sandbox (conversation.Standalone does).
+type streamLender interface {
+	Stream(id string) (*events.Stream, func(), error)
+}
+
 // searchEvents calls fn for each stored event of conversation id that f selects, in f's order,
-// until fn returns false. It reads the conversation's log directly, so no agent loop or sandbox is
-// needed. A log can only be open once: when an agent loop (or a REST attachment) holds it, the
-// events are read through the manager's stream instead. Opening the log directly does hold it for
-// the length of the read, so an agent loop starting in that instant fails to open it; reads are
-// short and the UI does not read events while it starts a conversation.
+// until fn returns false. No agent loop or sandbox is needed. An event log can be open only once
+// per process, so with a manager the stream is borrowed from it (shared with a running agent
+// loop), or with a manager that cannot lend one, from an attachment; without a manager the log is
+// opened directly.
 func (s *Server) searchEvents(ctx context.Context, id string, f events.Filter, fn func(*events.Event) bool) error {
-	mgr := s.opts.Conversations
-	if mgr != nil && mgr.IsAgentLoopRunning(id) {
-		return s.searchAttached(ctx, id, f, fn)
+	if mgr := s.opts.Conversations; mgr != nil {
+		lender, ok := mgr.(streamLender)
+		if !ok {
+			a, err := mgr.Attach(ctx, id)
+			if err != nil {
+				return err
+			}
+			defer mgr.Detach(a)
+			return s.search(ctx, a.Stream, f, fn)
+		}
+		stream, release, err := lender.Stream(id)
+		if err != nil {
+			return err
+		}
+		defer release()
+		return s.search(ctx, stream, f, fn)
 	}
 	path, err := s.store.EventLogPath(id)
 	if err != nil {
@@ -35,23 +53,11 @@ func (s *Server) searchEvents(ctx context.Context, id string, f events.Filter, f
 	}
 	elog, err := s.store.OpenEventLog(id)
 	if err != nil {
-		if mgr == nil {
-			return err
-		}
-		return s.searchAttached(ctx, id, f, fn)
+		return err
 	}
 	stream := events.NewStream(id, elog, events.StreamOptions{Logger: s.log})
 	defer stream.Close()
 	return s.search(ctx, stream, f, fn)
-}
-
-func (s *Server) searchAttached(ctx context.Context, id string, f events.Filter, fn func(*events.Event) bool) error {
-	a, err := s.opts.Conversations.Attach(ctx, id)
-	if err != nil {
-		return err
-	}
-	defer s.opts.Conversations.Detach(a)
-	return s.search(ctx, a.Stream, f, fn)
 }
 
 // search runs f over stream; events that cannot be decoded are logged and skipped, as OpenHands

@@ -139,10 +139,6 @@ func decodeObjectData(w http.ResponseWriter, data []byte, v any, allowed map[str
 
 // jsonReason is a short description of a JSON syntax error that never quotes the body.
 func jsonReason(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
-	}
 	return err.Error()
 }
 
