@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gohands/gohands/internal/conversation"
+	"github.com/gohands/gohands/internal/session"
 	"github.com/gohands/gohands/internal/storage"
 )
 
@@ -204,7 +205,7 @@ func (s *Server) ensureMetadata(id string, repo, branch, provider *string, trigg
 	if !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	title := defaultTitle(id)
+	title := session.DefaultTitle(id)
 	md := &storage.ConversationMetadata{
 		ConversationID:     id,
 		SelectedRepository: repo,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gohands/gohands/internal/conversation"
 	"github.com/gohands/gohands/internal/events"
+	"github.com/gohands/gohands/internal/session"
 )
 
 // streamLender is implemented by managers that can lend a conversation's event stream for
@@ -208,6 +209,8 @@ func (s *Server) handleAddEvent(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, errorBody{Error: "The conversation is not running: start it before sending events"})
 	case errors.Is(err, conversation.ErrNotFound):
 		conversationNotFound(w, id)
+	case errors.Is(err, session.ErrNotAccepted):
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 	case err != nil:
 		s.log.Error("send event", "conversation_id", id, "err", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Error sending event: " + err.Error()})

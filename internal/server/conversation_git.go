@@ -84,41 +84,62 @@ func gitChanges(ctx context.Context, a *conversation.Attached, dir string) ([]gi
 	if !ok {
 		return nil, errNotGitRepo
 	}
-	out, code, err := git(ctx, a, dir, "-c core.quotePath=false status --porcelain --untracked-files=all")
+	// Porcelain v2: no line starts with a space, which the sandbox's trimming of command output
+	// would eat (v1 starts unstaged changes with one).
+	out, code, err := git(ctx, a, dir, "-c core.quotePath=false status --porcelain=v2 --untracked-files=all")
 	if err != nil {
 		return nil, err
 	}
 	if code != 0 {
 		return nil, fmt.Errorf("git status failed: %s", strings.TrimSpace(out))
 	}
-	return parsePorcelain(out), nil
+	return parsePorcelainV2(out), nil
 }
 
-// parsePorcelain maps `git status --porcelain` (v1) lines to the UI's statuses: M, A, D, R, U.
-func parsePorcelain(out string) []gitChange {
+// parsePorcelainV2 maps `git status --porcelain=v2` lines to the UI's statuses: M, A, D, R, U
+// (untracked files count as added).
+func parsePorcelainV2(out string) []gitChange {
 	changes := []gitChange{}
 	for _, line := range strings.Split(out, "\n") {
 		line = strings.TrimRight(line, "\r")
-		if len(line) < 4 || line[2] != ' ' {
+		var xy, p string
+		switch {
+		case strings.HasPrefix(line, "? "):
+			changes = append(changes, gitChange{Status: "A", Path: unquoteGitPath(line[2:])})
+			continue
+		case strings.HasPrefix(line, "1 "):
+			f := strings.SplitN(line, " ", 9)
+			if len(f) < 9 {
+				continue
+			}
+			xy, p = f[1], f[8]
+		case strings.HasPrefix(line, "2 "):
+			f := strings.SplitN(line, " ", 10)
+			if len(f) < 10 {
+				continue
+			}
+			xy, p = f[1], f[9]
+			p, _, _ = strings.Cut(p, "\t") // new path, then the original one
+		case strings.HasPrefix(line, "u "):
+			f := strings.SplitN(line, " ", 11)
+			if len(f) < 11 {
+				continue
+			}
+			changes = append(changes, gitChange{Status: "U", Path: unquoteGitPath(f[10])})
+			continue
+		default:
 			continue
 		}
-		x, y, p := line[0], line[1], line[3:]
-		if x == 'R' || x == 'C' || y == 'R' || y == 'C' {
-			if _, to, ok := strings.Cut(p, " -> "); ok {
-				p = to
-			}
+		if len(xy) != 2 {
+			continue
 		}
-		changes = append(changes, gitChange{Status: porcelainStatus(x, y), Path: unquoteGitPath(p)})
+		changes = append(changes, gitChange{Status: porcelainStatus(xy[0], xy[1]), Path: unquoteGitPath(p)})
 	}
 	return changes
 }
 
 func porcelainStatus(x, y byte) string {
 	switch {
-	case x == '?' && y == '?':
-		return "A"
-	case x == 'U' || y == 'U' || (x == 'A' && y == 'A') || (x == 'D' && y == 'D'):
-		return "U"
 	case x == 'R' || y == 'R':
 		return "R"
 	case x == 'D' || y == 'D':

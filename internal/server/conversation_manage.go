@@ -15,6 +15,7 @@ import (
 
 	"github.com/gohands/gohands/internal/conversation"
 	"github.com/gohands/gohands/internal/events"
+	"github.com/gohands/gohands/internal/session"
 	"github.com/gohands/gohands/internal/storage"
 )
 
@@ -25,14 +26,6 @@ var gitProviders = []string{"github", "gitlab", "bitbucket"}
 
 // defaultMaxAge is OpenHands' conversation_max_age_seconds default: ten days.
 const defaultMaxAge = 864000 * time.Second
-
-// defaultTitle is the title of a conversation nobody named.
-func defaultTitle(id string) string {
-	if len(id) > 5 {
-		id = id[:5]
-	}
-	return "Conversation " + id
-}
 
 // newConversationID is a UUID4 as 32 lowercase hex digits, as OpenHands makes them.
 func newConversationID() string {
@@ -81,7 +74,7 @@ func (s *Server) conversationInfos(list []*storage.ConversationMetadata) []conve
 	for _, md := range list {
 		info := conversationInfo{
 			ConversationID:     md.ConversationID,
-			Title:              defaultTitle(md.ConversationID),
+			Title:              session.DefaultTitle(md.ConversationID),
 			Status:             string(conversation.StatusStopped),
 			SelectedRepository: md.SelectedRepository,
 			SelectedBranch:     md.SelectedBranch,

@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gohands/gohands/internal/session"
 	"github.com/gohands/gohands/internal/storage"
 )
 
 // seedConversation stores metadata created at the given time.
 func (f *fixture) seedConversation(id string, created time.Time, edit func(*storage.ConversationMetadata)) {
 	f.t.Helper()
-	title := defaultTitle(id)
+	title := session.DefaultTitle(id)
 	trigger := "gui"
 	md := &storage.ConversationMetadata{ConversationID: id, Title: &title, Trigger: &trigger, CreatedAt: created.UTC()}
 	if edit != nil {
