@@ -126,6 +126,7 @@ func (s *Server) handleListConversations(w http.ResponseWriter, r *http.Request)
 			}{1}})
 		return
 	}
+	limit = min(limit, 1<<31) // no overflow below
 	offset := 0
 	if pid, given := queryValue(r, "page_id"); given && pid != "" {
 		n, err := pageOffset(pid)
@@ -192,7 +193,7 @@ func pageOffset(pid string) (int, error) {
 	if err != nil || n < 0 {
 		return 0, errors.New("not an offset")
 	}
-	return n, nil
+	return min(n, 1<<40), nil
 }
 
 // handleGetConversation answers 200 null for an unknown conversation, as OpenHands does; the UI

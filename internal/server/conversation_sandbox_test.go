@@ -76,7 +76,6 @@ func newSandboxFixture(t *testing.T, script []llmtest.Turn) (*fixture, *llmtest.
 	bin := sandboxBinary(t)
 	llm := llmtest.NewOpenAIServer(t, script)
 	f, _ := newManagedFixture(t, Options{}, func(o *conversation.Options) {
-		o.Config.Sandbox.CloseDelay = 3600
 		o.Sandboxes = &session.Sandboxes{Kind: session.KindLocal, Config: o.Config, Store: o.Store, Binary: bin}
 	})
 	f.saveSettings("sk-test")
@@ -386,6 +385,32 @@ func checkUploads(t *testing.T, f *fixture, id, ws string) {
 	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"error":"Upload larger than 11 MB"`) {
 		t.Errorf("oversized upload: %d %s", code, body)
 	}
+	// Without a Content-Length the limit is found while reading.
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		part, _ := mw.CreateFormFile("files", "huge.txt")
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		for i := 0; i < 12; i++ {
+			if _, err := part.Write(chunk); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		pw.CloseWithError(mw.Close())
+	}()
+	req, _ := http.NewRequest("POST", f.ts.URL+"/api/conversations/"+id+"/upload-files", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Errorf("chunked oversized upload: %v", err)
+	} else {
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("chunked oversized upload: %d %s", resp.StatusCode, data)
+		}
+	}
+	pr.Close()
 	if _, err := os.Stat(filepath.Join(ws, "huge.txt")); err == nil {
 		t.Error("an oversized upload was written")
 	}
