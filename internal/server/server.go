@@ -5,6 +5,7 @@ package server
 
 import (
 	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -41,8 +42,10 @@ type Options struct {
 	// AllowSetConversationID lets POST /api/conversations take a conversation_id (OpenHands' env ALLOW_SET_CONVERSATION_ID=1).
 	AllowSetConversationID bool
 	// FrontendDir, when set, is a built OpenHands frontend served at / with a single-page-app
-	// fallback; otherwise the built-in page is served.
+	// fallback; otherwise the built-in page is served. Check it with CheckFrontendDir first.
 	FrontendDir string
+	// UI is the built-in web page; used when FrontendDir is empty.
+	UI fs.FS
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
 	// Socket, when set, serves /socket.io/.
