@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,6 +91,18 @@ func New(cfg *config.Config, store *storage.Store, opts Options) *Server {
 	s.limiter = newRateLimiter(rateLimitPerSecond, rateLimitBurst, s.now)
 	s.routes()
 	s.handler = s.middleware(s.mux)
+	if sock := opts.Socket; sock != nil {
+		// Socket.IO traffic bypasses the HTTP middleware, as in OpenHands (server.md §0): it has its
+		// own CORS and keys, and a websocket upgrade needs the raw connection.
+		api := s.handler
+		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/socket.io/") {
+				sock.ServeHTTP(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		})
+	}
 	return s
 }
 
@@ -123,9 +136,6 @@ func (s *Server) routes() {
 	s.staticRoutes()
 	if s.opts.Metrics != nil {
 		m.Handle("GET /metrics", s.opts.Metrics)
-	}
-	if s.opts.Socket != nil {
-		m.Handle("/socket.io/", s.opts.Socket)
 	}
 
 	// Unknown /api paths answer a JSON 404 rather than OpenHands' SPA fallback (§8 item 15): a
