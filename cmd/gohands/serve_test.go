@@ -180,9 +180,13 @@ type clientSpec struct {
 
 // runClients runs sioclient.cjs with the given clients and returns their results by name.
 func runClients(t *testing.T, url string, clients ...clientSpec) map[string]clientResult {
+	return runClientsSpec(t, map[string]any{"url": url, "clients": clients})
+}
+
+func runClientsSpec(t *testing.T, specMap map[string]any) map[string]clientResult {
 	t.Helper()
 	mods := nodeModules(t)
-	spec, _ := json.Marshal(map[string]any{"url": url, "clients": clients})
+	spec, _ := json.Marshal(specMap)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("testdata", "sioclient.cjs"), string(spec))
@@ -389,6 +393,19 @@ func TestServeConversationOverSocketIO(t *testing.T) {
 	if len(outs) < 2 || !strings.Contains(outs[len(outs)-1], "hi") {
 		t.Errorf("after rehydration the sandbox should still have hello.txt: run outputs %q", outs)
 	}
+
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"gohands_active_conversations 1", "gohands_events_appended_total{source=\"user\"}",
+		"gohands_agent_steps_total", "gohands_sandbox_start_seconds_count{kind=\"local\"} 2", "gohands_socket_connections"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }
 
 func (s *servedGohands) stateDir(t *testing.T) string {
@@ -415,4 +432,80 @@ func waitStatus(t *testing.T, s *servedGohands, id, want string, within time.Dur
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("conversation %s never reached %s: %v", id, want, info)
+}
+
+// TestServeSocketChurn: hundreds of clients connect and are dropped abruptly (their process is
+// killed: no close frames), then hundreds more connect; every one must succeed.
+func TestServeSocketChurn(t *testing.T) {
+	mods := nodeModules(t)
+	llm := llmtest.NewOpenAIServer(t, nil)
+	srv := startServe(t, t.TempDir(), "")
+	settings := map[string]any{"llm_model": "openai/gpt-4o", "llm_api_key": "sk-test", "llm_base_url": llm.URL}
+	if code := srv.do("POST", "/api/settings", settings, nil); code != 200 {
+		t.Fatalf("settings: %d", code)
+	}
+	var created map[string]any
+	if code := srv.do("POST", "/api/conversations", map[string]any{}, &created); code != 200 {
+		t.Fatalf("create: %d %v", code, created)
+	}
+	id := created["conversation_id"].(string)
+	query := map[string]string{"conversation_id": id, "latest_event_id": "-1"}
+	const n = 300
+	clients := make([]clientSpec, n)
+	for i := range clients {
+		clients[i] = clientSpec{Name: fmt.Sprint("held", i), Query: query, TimeoutMs: 30000}
+	}
+
+	// Phase 1: a node process holds n connections, then is killed.
+	spec, _ := json.Marshal(map[string]any{"url": srv.url, "clients": clients, "hold": true, "summary": true})
+	held := exec.Command("node", filepath.Join("testdata", "sioclient.cjs"), string(spec))
+	held.Env = append(os.Environ(), "NODE_PATH="+mods)
+	out, err := held.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := held.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), `{"ready"`) {
+				ready <- true
+				break
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case <-ready:
+	case <-time.After(60 * time.Second):
+		held.Process.Kill()
+		held.Wait()
+		t.Fatalf("the first %d clients did not all connect; server log:\n%s", n, srv.logs)
+	}
+	var info map[string]any
+	srv.do("GET", "/api/conversations/"+id, nil, &info)
+	if got := info["num_connections"]; got != float64(n) {
+		t.Errorf("num_connections with %d clients held: %v", n, got)
+	}
+	held.Process.Kill()
+	held.Wait()
+
+	// Phase 2: n fresh clients all connect.
+	for i := range clients {
+		clients[i] = clientSpec{Name: fmt.Sprint("fresh", i), Query: query, Until: "connect", TimeoutMs: 30000}
+	}
+	res := runClientsSpec(t, map[string]any{"url": srv.url, "clients": clients, "summary": true})
+	failed := 0
+	for _, r := range res {
+		if !r.Connected {
+			failed++
+		}
+	}
+	if len(res) != n || failed > 0 {
+		t.Fatalf("after %d abrupt disconnects, %d of %d connects failed (results %d)", n, failed, n, len(res))
+	}
 }

@@ -5,6 +5,7 @@
 //   sendWhen: an agent state; the client emits each `send` payload as oh_user_action once it has
 //             seen an agent_state_changed to that state (immediately after connect when absent).
 //   until:    an agent state seen after sending, or "connect" (done as soon as connected).
+//   summary:  with true, print only the number of events received, not the events.
 //   hold:     with true, print {"ready":n} once every client is connected and stay connected
 //             until killed (abrupt disconnects for the churn test).
 const { io } = require("socket.io-client");
@@ -36,8 +37,12 @@ function runClient(c) {
     Object.assign(out, extra || {});
     clearTimeout(timer);
     if (!spec.hold) socket.disconnect();
+    if (spec.summary) {
+      out.eventCount = out.events.length;
+      out.events = [];
+    }
     console.log(JSON.stringify(out));
-    if (--pending === 0 && !spec.hold) process.exit(0);
+    --pending; // the process ends by itself once every socket is closed (exit() could cut stdout)
   };
   const timer = setTimeout(() => finish({ timeout: true }), c.timeoutMs || 60000);
   const send = () => {
