@@ -509,3 +509,81 @@ func TestServeSocketChurn(t *testing.T) {
 		t.Fatalf("after %d abrupt disconnects, %d of %d connects failed (results %d)", n, failed, n, len(res))
 	}
 }
+
+// containerState is the state of a container ("" when it does not exist).
+func containerState(name string) string {
+	out, err := exec.Command("docker", "inspect", "-f", "{{.State.Status}}", name).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestServeDockerLifecycle: in the Docker sandbox a conversation's container runs while its loop
+// does, is stopped by /stop (kept for later), comes back with its files on the next join, and is
+// removed by DELETE.
+func TestServeDockerLifecycle(t *testing.T) {
+	if os.Getenv("GOHANDS_SKIP_DOCKER") == "1" {
+		t.Skip("GOHANDS_SKIP_DOCKER=1")
+	}
+	if err := exec.Command("docker", "image", "inspect", "gohands-test-sandbox:latest").Run(); err != nil {
+		t.Fatalf("the Docker test image is missing or no engine answers (%v): start dockerd and run bash testdata/sandbox-image/build.sh, or set GOHANDS_SKIP_DOCKER=1", err)
+	}
+	nodeModules(t)
+	llm := llmtest.NewOpenAIServer(t, []llmtest.Turn{
+		llmtest.Call("execute_bash", `{"command": "printf hi > /workspace/hello.txt"}`),
+		llmtest.Call("finish", `{"message": "Created hello.txt.", "task_completed": "true"}`),
+		llmtest.Call("execute_bash", `{"command": "cat /workspace/hello.txt"}`),
+		llmtest.Call("finish", `{"message": "It says hi.", "task_completed": "true"}`),
+	})
+	srv := startServe(t, t.TempDir(), "[sandbox]\nbase_container_image = \"gohands-test-sandbox:latest\"\nnetwork = \"none\"\n",
+		"--runtime", "docker")
+	settings := map[string]any{"llm_model": "openai/gpt-4o", "llm_api_key": "sk-test", "llm_base_url": llm.URL}
+	if code := srv.do("POST", "/api/settings", settings, nil); code != 200 {
+		t.Fatalf("settings: %d", code)
+	}
+	var created map[string]any
+	if code := srv.do("POST", "/api/conversations", map[string]any{"initial_user_msg": "create hello.txt"}, &created); code != 200 {
+		t.Fatalf("create: %d %v", code, created)
+	}
+	id := created["conversation_id"].(string)
+	name := "openhands-runtime-" + id
+	t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
+	query := map[string]string{"conversation_id": id, "latest_event_id": "-1"}
+	res := runClients(t, srv.url, clientSpec{Name: "a", Query: query, Until: "finished"})
+	if a := res["a"]; !a.Connected || a.Timeout || findEvent(a.Events, "action", "finish") == nil {
+		t.Fatalf("first task: %+v\nserver log:\n%s", a.ConnectError, srv.logs)
+	}
+	if st := containerState(name); st != "running" {
+		t.Fatalf("container %s is %q while its loop runs", name, st)
+	}
+	var stopped map[string]any
+	srv.do("POST", "/api/conversations/"+id+"/stop", nil, &stopped)
+	if stopped["message"] != "Conversation stopped successfully" {
+		t.Errorf("stop: %v", stopped)
+	}
+	if st := containerState(name); st != "exited" {
+		t.Fatalf("after stop the container is %q, want exited (kept for later)", st)
+	}
+
+	again := map[string]any{"action": "message", "args": map[string]any{"content": "what does it say?", "image_urls": []string{}}}
+	res = runClients(t, srv.url, clientSpec{Name: "b", Query: query, SendWhen: "awaiting_user_input", Send: []any{again}, Until: "finished"})
+	b := res["b"]
+	var last string
+	for _, ev := range b.Events {
+		if ev["observation"] == "run" {
+			last = fmt.Sprint(ev["content"])
+		}
+	}
+	if !b.Connected || b.Timeout || !strings.Contains(last, "hi") {
+		t.Fatalf("after the restart the file should be there: last output %q (%+v)", last, b.ConnectError)
+	}
+
+	var deleted bool
+	if code := srv.do("DELETE", "/api/conversations/"+id, nil, &deleted); code != 200 || !deleted {
+		t.Fatalf("delete: %d %v", code, deleted)
+	}
+	if st := containerState(name); st != "" {
+		t.Errorf("after delete the container is still there (%s)", st)
+	}
+}
