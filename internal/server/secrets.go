@@ -31,6 +31,28 @@ func (s *Server) handleListSecrets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// updateSecrets is the read-modify-write cycle of every secrets route: under the lock, load the
+// secrets, let edit change them (or refuse with a status and body), save, and answer ok. Any
+// storage failure is logged and answered 500 with fail, OpenHands' text for the route.
+func (s *Server) updateSecrets(w http.ResponseWriter, fail string, okStatus int, ok any, edit func(*storage.Secrets) (status int, refusal any)) {
+	s.secretsMu.Lock()
+	defer s.secretsMu.Unlock()
+	sec, err := s.store.LoadSecrets()
+	if err == nil {
+		if status, refusal := edit(sec); refusal != nil {
+			writeJSON(w, status, refusal)
+			return
+		}
+		err = s.store.SaveSecrets(sec)
+	}
+	if err != nil {
+		s.log.Error("update secrets", "err", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: fail})
+		return
+	}
+	writeJSON(w, okStatus, ok)
+}
+
 type createSecretRequest struct {
 	Name        *string `json:"name"`
 	Value       *string `json:"value"`
@@ -46,25 +68,14 @@ func (s *Server) handleCreateSecret(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "Fields name and value are required"})
 		return
 	}
-	s.secretsMu.Lock()
-	defer s.secretsMu.Unlock()
-	sec, err := s.store.LoadSecrets()
-	if err != nil {
-		s.log.Error("load secrets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong creating secret"})
-		return
-	}
-	if _, ok := sec.CustomSecrets[*in.Name]; ok {
-		writeJSON(w, http.StatusBadRequest, messageBody{Message: "Secret " + *in.Name + " already exists"})
-		return
-	}
-	sec.CustomSecrets[*in.Name] = storage.CustomSecret{Secret: *in.Value, Description: deref(in.Description)}
-	if err := s.store.SaveSecrets(sec); err != nil {
-		s.log.Error("save secrets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong creating secret"})
-		return
-	}
-	writeJSON(w, http.StatusCreated, messageBody{Message: "Secret created successfully"})
+	s.updateSecrets(w, "Something went wrong creating secret", http.StatusCreated, messageBody{Message: "Secret created successfully"},
+		func(sec *storage.Secrets) (int, any) {
+			if _, ok := sec.CustomSecrets[*in.Name]; ok {
+				return http.StatusBadRequest, messageBody{Message: "Secret " + *in.Name + " already exists"}
+			}
+			sec.CustomSecrets[*in.Name] = storage.CustomSecret{Secret: *in.Value, Description: deref(in.Description)}
+			return 0, nil
+		})
 }
 
 type updateSecretRequest struct {
@@ -84,54 +95,31 @@ func (s *Server) handleUpdateSecret(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "Field name is required"})
 		return
 	}
-	s.secretsMu.Lock()
-	defer s.secretsMu.Unlock()
-	sec, err := s.store.LoadSecrets()
-	if err != nil {
-		s.log.Error("load secrets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong updating secret"})
-		return
-	}
-	cur, ok := sec.CustomSecrets[id]
-	if !ok {
-		writeJSON(w, http.StatusNotFound, errorBody{Error: "Secret with ID " + id + " not found"})
-		return
-	}
-	if _, taken := sec.CustomSecrets[*in.Name]; taken && *in.Name != id {
-		writeJSON(w, http.StatusBadRequest, messageBody{Message: "Secret " + *in.Name + " already exists"})
-		return
-	}
-	delete(sec.CustomSecrets, id)
-	sec.CustomSecrets[*in.Name] = storage.CustomSecret{Secret: cur.Secret, Description: deref(in.Description)}
-	if err := s.store.SaveSecrets(sec); err != nil {
-		s.log.Error("save secrets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong updating secret"})
-		return
-	}
-	writeJSON(w, http.StatusOK, messageBody{Message: "Secret updated successfully"})
+	s.updateSecrets(w, "Something went wrong updating secret", http.StatusOK, messageBody{Message: "Secret updated successfully"},
+		func(sec *storage.Secrets) (int, any) {
+			cur, ok := sec.CustomSecrets[id]
+			if !ok {
+				return http.StatusNotFound, errorBody{Error: "Secret with ID " + id + " not found"}
+			}
+			if _, taken := sec.CustomSecrets[*in.Name]; taken && *in.Name != id {
+				return http.StatusBadRequest, messageBody{Message: "Secret " + *in.Name + " already exists"}
+			}
+			delete(sec.CustomSecrets, id)
+			sec.CustomSecrets[*in.Name] = storage.CustomSecret{Secret: cur.Secret, Description: deref(in.Description)}
+			return 0, nil
+		})
 }
 
 func (s *Server) handleDeleteSecret(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	s.secretsMu.Lock()
-	defer s.secretsMu.Unlock()
-	sec, err := s.store.LoadSecrets()
-	if err != nil {
-		s.log.Error("load secrets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong deleting secret"})
-		return
-	}
-	if _, ok := sec.CustomSecrets[id]; !ok {
-		writeJSON(w, http.StatusNotFound, errorBody{Error: "Secret with ID " + id + " not found"})
-		return
-	}
-	delete(sec.CustomSecrets, id)
-	if err := s.store.SaveSecrets(sec); err != nil {
-		s.log.Error("save secrets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong deleting secret"})
-		return
-	}
-	writeJSON(w, http.StatusOK, messageBody{Message: "Secret deleted successfully"})
+	s.updateSecrets(w, "Something went wrong deleting secret", http.StatusOK, messageBody{Message: "Secret deleted successfully"},
+		func(sec *storage.Secrets) (int, any) {
+			if _, ok := sec.CustomSecrets[id]; !ok {
+				return http.StatusNotFound, errorBody{Error: "Secret with ID " + id + " not found"}
+			}
+			delete(sec.CustomSecrets, id)
+			return 0, nil
+		})
 }
 
 type addGitProvidersRequest struct {
@@ -151,44 +139,26 @@ func (s *Server) handleAddGitProviders(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.secretsMu.Lock()
-	defer s.secretsMu.Unlock()
-	sec, err := s.store.LoadSecrets()
-	if err != nil {
-		s.log.Error("load secrets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong storing git providers"})
-		return
-	}
-	tokens := make(map[string]storage.ProviderToken, len(in.ProviderTokens))
-	for name, t := range in.ProviderTokens {
-		if old, ok := sec.ProviderTokens[name]; ok && t.Token == "" {
-			t.Token, t.UserID = old.Token, old.UserID
-		}
-		tokens[name] = t
-	}
-	sec.ProviderTokens = tokens
-	if err := s.store.SaveSecrets(sec); err != nil {
-		s.log.Error("save secrets", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong storing git providers"})
-		return
-	}
-	writeJSON(w, http.StatusOK, messageBody{Message: "Git providers stored"})
+	s.updateSecrets(w, "Something went wrong storing git providers", http.StatusOK, messageBody{Message: "Git providers stored"},
+		func(sec *storage.Secrets) (int, any) {
+			tokens := make(map[string]storage.ProviderToken, len(in.ProviderTokens))
+			for name, t := range in.ProviderTokens {
+				if old, ok := sec.ProviderTokens[name]; ok && t.Token == "" {
+					t.Token, t.UserID = old.Token, old.UserID
+				}
+				tokens[name] = t
+			}
+			sec.ProviderTokens = tokens
+			return 0, nil
+		})
 }
 
 func (s *Server) handleUnsetProviderTokens(w http.ResponseWriter, r *http.Request) {
-	s.secretsMu.Lock()
-	defer s.secretsMu.Unlock()
-	sec, err := s.store.LoadSecrets()
-	if err == nil {
-		sec.ProviderTokens = nil
-		err = s.store.SaveSecrets(sec)
-	}
-	if err != nil {
-		s.log.Error("unset provider tokens", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Something went wrong unsetting tokens"})
-		return
-	}
-	writeJSON(w, http.StatusOK, messageBody{Message: "Unset Git provider tokens"})
+	s.updateSecrets(w, "Something went wrong unsetting tokens", http.StatusOK, messageBody{Message: "Unset Git provider tokens"},
+		func(sec *storage.Secrets) (int, any) {
+			sec.ProviderTokens = nil
+			return 0, nil
+		})
 }
 
 func deref(p *string) string {
