@@ -51,6 +51,9 @@ type Standalone struct {
 	stopCleanup chan struct{}
 	cleanupDone chan struct{}
 	startOnce   sync.Once
+	// evicting counts the evicted loops still closing in the background (added to under mu);
+	// Close waits for them.
+	evicting sync.WaitGroup
 
 	// mu guards the maps below and closed.
 	mu       sync.Mutex
@@ -263,6 +266,7 @@ func (m *Standalone) evictLocked(userID string) []*session.Session {
 	for _, s := range evicted {
 		m.detachLoopLocked(s.ID())
 	}
+	m.evicting.Add(len(evicted)) // under m.mu: a Close that follows waits for them
 	return evicted
 }
 
@@ -278,7 +282,10 @@ func (m *Standalone) closeEvicted(evicted []*session.Session) {
 			em.EmitRoom(s.ID(), evictionPayload)
 			em.DisconnectRoom(s.ID())
 		}
-		go m.finishClose(s)
+		go func() {
+			defer m.evicting.Done()
+			m.finishClose(s)
+		}()
 	}
 }
 
@@ -687,7 +694,7 @@ func (m *Standalone) Close(ctx context.Context) error {
 		})
 	}
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); m.evicting.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
