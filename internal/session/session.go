@@ -559,6 +559,9 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	} else {
+		// The stream stays open for others: let the forwarder reach what was written first, so
+		// that the metadata counts the last events.
+		s.waitForwarded(ctx, s.stream.LatestID())
 		s.stream.Unsubscribe(events.SubscriberServer)
 	}
 	if sb != nil {
@@ -571,4 +574,26 @@ func (s *Session) Close(ctx context.Context) error {
 	s.lifecycle = Closed
 	s.mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// waitForwarded waits, for a few seconds at most, until the forwarder has handled event id.
+func (s *Session) waitForwarded(ctx context.Context, id int64) {
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	for {
+		s.fwdMu.Lock()
+		done := s.forwarded >= id
+		s.fwdMu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			s.log.Warn("closing before every event was forwarded", "event_id", id)
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 }
