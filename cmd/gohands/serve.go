@@ -19,6 +19,7 @@ import (
 	"github.com/gohands/gohands/internal/server"
 	"github.com/gohands/gohands/internal/session"
 	"github.com/gohands/gohands/internal/storage"
+	"github.com/gohands/gohands/internal/webui"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -80,7 +81,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		GitHubClientID: os.Getenv("GITHUB_APP_CLIENT_ID"), EnableBilling: os.Getenv("ENABLE_BILLING") == "true",
 		HideLLMSettings:        os.Getenv("HIDE_LLM_SETTINGS") == "true",
 		AllowSetConversationID: os.Getenv("ALLOW_SET_CONVERSATION_ID") == "1",
-		Conversations:          mgr, FrontendDir: *frontendDir, Metrics: met.Handler(), Socket: sockets.Handler()})
+		Conversations:          mgr, FrontendDir: *frontendDir, Metrics: met.Handler(), Socket: sockets.Handler(),
+		UI: webui.FS(),
+	})
 
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
 	ln, err := net.Listen("tcp", addr)
