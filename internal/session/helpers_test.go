@@ -1,0 +1,253 @@
+package session_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/gohands/gohands/internal/config"
+	"github.com/gohands/gohands/internal/events"
+	"github.com/gohands/gohands/internal/session"
+	"github.com/gohands/gohands/internal/storage"
+)
+
+func TestMain(m *testing.M) {
+	// The llm package's provider SDKs start an opencensus worker at init; it is not ours.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start"), goleak.Cleanup(func(code int) {
+		if binPath != "" {
+			os.RemoveAll(filepath.Dir(binPath))
+		}
+		os.Exit(code)
+	}))
+}
+
+// recorder is the socket side as a session sees it (the session.Emitter boundary): it keeps, for
+// each connection, every payload it would have received, in order, and what each room was sent.
+type recorder struct {
+	// mu guards the maps below.
+	mu          sync.Mutex
+	members     map[string]map[string]bool // room → connection ids
+	conns       map[string][]delivery      // connection → what it received
+	rooms       map[string][][]byte        // room → what was sent to the room as a whole
+	disconnects map[string]int             // room → DisconnectRoom calls
+}
+
+// delivery is one payload a connection received: by replay (EmitTo) or live (EmitRoom).
+type delivery struct {
+	payload []byte
+	live    bool
+}
+
+var _ session.Emitter = (*recorder)(nil)
+
+func newRecorder() *recorder {
+	return &recorder{members: map[string]map[string]bool{}, conns: map[string][]delivery{},
+		rooms: map[string][][]byte{}, disconnects: map[string]int{}}
+}
+
+func (r *recorder) EmitTo(connID string, payload []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conns[connID] = append(r.conns[connID], delivery{payload: slices.Clone(payload)})
+}
+
+func (r *recorder) EmitRoom(room string, payload []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := slices.Clone(payload)
+	r.rooms[room] = append(r.rooms[room], p)
+	for c := range r.members[room] {
+		r.conns[c] = append(r.conns[c], delivery{payload: p, live: true})
+	}
+}
+
+func (r *recorder) JoinRoom(connID, room string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.members[room] == nil {
+		r.members[room] = map[string]bool{}
+	}
+	r.members[room][connID] = true
+}
+
+func (r *recorder) DisconnectRoom(room string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.disconnects[room]++
+	delete(r.members, room)
+}
+
+// received is a copy of what a connection received.
+func (r *recorder) received(connID string) []delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.conns[connID])
+}
+
+// room is a copy of what was sent to a room.
+func (r *recorder) room(id string) [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.rooms[id])
+}
+
+// payload is the part of an oh_event payload the tests look at.
+type payload struct {
+	// ID is the event id, -1 for payloads that are not events; StatusID the id of a status.
+	ID           int64           `json:"-"`
+	StatusID     string          `json:"-"`
+	RawID        json.RawMessage `json:"id"`
+	Source       string          `json:"source"`
+	Action       string          `json:"action"`
+	Observation  string          `json:"observation"`
+	Message      string          `json:"message"`
+	StatusUpdate bool            `json:"status_update"`
+	Type         string          `json:"type"`
+	Error        bool            `json:"error"`
+	Title        string          `json:"conversation_title"`
+	Args         struct {
+		Content string `json:"content"`
+	} `json:"args"`
+	Extras struct {
+		AgentState string `json:"agent_state"`
+		Reason     string `json:"reason"`
+	} `json:"extras"`
+}
+
+func parse(t testing.TB, data []byte) payload {
+	t.Helper()
+	var p payload
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatalf("payload %s: %v", data, err)
+	}
+	p.ID = -1
+	if len(p.RawID) > 0 && p.RawID[0] == '"' {
+		json.Unmarshal(p.RawID, &p.StatusID)
+	} else if len(p.RawID) > 0 {
+		if err := json.Unmarshal(p.RawID, &p.ID); err != nil {
+			t.Fatalf("payload %s: id: %v", data, err)
+		}
+	}
+	return p
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// newStore opens a store in a temporary directory.
+func newStore(t testing.TB) *storage.Store {
+	t.Helper()
+	store, err := storage.Open(t.TempDir(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// newConversation stores the metadata of a new conversation, titled as nobody named it.
+func newConversation(t testing.TB, store *storage.Store, id string) {
+	t.Helper()
+	title := session.DefaultTitle(id)
+	if err := store.CreateConversation(&storage.ConversationMetadata{ConversationID: id, Title: &title,
+		CreatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newSession makes a session of a new conversation; it is closed when the test ends.
+func newSession(t testing.TB, store *storage.Store, id string, edit func(*session.Options)) *session.Session {
+	t.Helper()
+	newConversation(t, store, id)
+	opts := session.Options{ConversationID: id, Config: config.Default(), Store: store, EventsOnly: true}
+	if edit != nil {
+		edit(&opts)
+	}
+	s, err := session.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.Close(ctx); err != nil {
+			t.Errorf("close the session: %v", err)
+		}
+	})
+	return s
+}
+
+// appendEvent appends ev to the session's stream.
+func appendEvent(t testing.TB, s *session.Session, ev *events.Event, source events.Source) int64 {
+	t.Helper()
+	id, err := s.Stream().Append(context.Background(), ev, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// storedEvents reads every event of the session's stream.
+func storedEvents(t testing.TB, s *session.Session) []*events.Event {
+	t.Helper()
+	var out []*events.Event
+	for id := int64(0); id <= s.Stream().LatestID(); id++ {
+		ev, err := s.Stream().Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// sandboxBinary builds the static gohands binary a local sandbox runs as its action server (the
+// test binary cannot be it).
+func sandboxBinary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gohands-session-test-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		_, file, _, _ := runtime.Caller(0)
+		binPath = filepath.Join(dir, "gohands")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/gohands")
+		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = errors.New(err.Error() + "\n" + string(out))
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("build the gohands binary for the local sandbox (needs the go tool): %v", binErr)
+	}
+	return binPath
+}
+
+func strp(s string) *string { return &s }
