@@ -28,7 +28,7 @@ export class ConversationView {
     this.sock = null;
     this.attempt = 0;
     this.retryTimer = null;
-    this.queue = []; // messages typed while disconnected
+    this.queue = []; // messages not sent yet: disconnected, or the agent still loading
     this.disposed = false;
     this.build();
     this.open();
@@ -186,7 +186,14 @@ export class ConversationView {
       this.onAgentState(extras.agent_state, extras.reason);
       return;
     }
-    const entry = this.renderer.render(p);
+    let entry;
+    try {
+      entry = this.renderer.render(p);
+    } catch (e) {
+      // An event of a shape this page does not expect is shown raw rather than lost.
+      console.error('cannot render event', p, e);
+      entry = h('li', { class: 'ev ev-generic', 'data-id': p.id }, h('pre', { class: 'code' }, JSON.stringify(p, null, 2)));
+    }
     if (entry) this.append(entry);
   }
 

@@ -105,7 +105,8 @@ export class EventRenderer {
     switch (ev.observation) {
       case 'run':
       case 'run_ipython': {
-        const target = entry || terminal(ev, '', ev.observation === 'run' ? '$ ' + (extras.command ?? '') : extras.code ?? '');
+        const own = entry && entry.querySelector('.output') ? entry : null;
+        const target = own || terminal(ev, '', ev.observation === 'run' ? '$ ' + (extras.command ?? '') : extras.code ?? '');
         target.querySelector('.output').textContent = ev.content ?? '';
         const code = extras.metadata ? extras.metadata.exit_code : ev.success === false ? 1 : 0;
         if (ev.observation === 'run_ipython') setBadge(target, 'Done', 'ok');
@@ -113,12 +114,13 @@ export class EventRenderer {
         else if (code === -1 || code === undefined) setBadge(target, 'still running or timed out', 'warn');
         else setBadge(target, `exit ${code}`, 'bad');
         target.classList.remove('running');
-        return entry ? null : target;
+        return own ? null : target;
       }
       case 'edit':
       case 'read':
       case 'write': {
-        const target = entry || this.fileEntry(ev, '', ev.observation === 'read' ? 'Read' : 'Edit', extras.path);
+        const own = entry && entry.querySelector('.file') ? entry : null;
+        const target = own || this.fileEntry(ev, '', ev.observation === 'read' ? 'Read' : 'Edit', extras.path);
         const failed = ev.observation !== 'write' && (!ev.content || /error:/i.test(ev.content));
         const diff = ev.observation === 'edit' ? (typeof extras.diff === 'string' && extras.diff ? extras.diff : extras.impl_source === 'llm_based_edit' ? ev.content : '') : '';
         const body = target.querySelector('.body');
@@ -128,11 +130,17 @@ export class EventRenderer {
         else if (ev.content) body.append(h('p', { class: 'muted' }, ev.content));
         setBadge(target, failed ? 'failed' : 'done', failed ? 'bad' : 'ok');
         target.classList.remove('running');
-        return entry ? null : target;
+        return own ? null : target;
       }
       case 'error': {
         if (entry) {
-          entry.querySelector('.body').append(h('pre', { class: 'code error-text' }, ev.content ?? ''));
+          const output = entry.querySelector('.output');
+          if (output) {
+            output.textContent = ev.content ?? '';
+            output.classList.add('error-text');
+          } else {
+            (entry.querySelector('.body') || entry).append(h('pre', { class: 'code error-text' }, ev.content ?? ''));
+          }
           setBadge(entry, 'error', 'bad');
           entry.classList.remove('running');
           return null;
