@@ -53,6 +53,30 @@ async function counts(page) {
   }));
 }
 
+// One event of each kind the page shows (events.md), some answering an action, some not.
+const EVENT_KINDS = [
+  { id: 1, source: "agent", action: "run", args: { command: "false", thought: "" } },
+  { id: 2, source: "agent", observation: "error", cause: 1, content: "boom", extras: { error_id: "" } },
+  { id: 3, source: "agent", action: "read", args: { path: "/w/a.txt" } },
+  { id: 4, source: "agent", observation: "read", cause: 3, content: "hello", extras: { path: "/w/a.txt" } },
+  { id: 5, source: "agent", action: "edit", args: { path: "/w/a.txt", command: "str_replace", old_str: "a", new_str: "b" } },
+  { id: 6, source: "agent", observation: "edit", cause: 5, content: "ERROR:\nno match", extras: { path: "/w/a.txt", diff: "" } },
+  { id: 7, source: "agent", action: "think", args: { thought: "**plan**" } },
+  { id: 8, source: "agent", action: "browse", message: "Browsing http://x", args: { url: "http://x" } },
+  { id: 9, source: "agent", observation: "browse", cause: 8, content: "page", extras: { url: "http://x" } },
+  { id: 10, source: "agent", action: "run_ipython", args: { code: "print(1)" } },
+  { id: 11, source: "agent", observation: "run_ipython", cause: 10, content: "1", extras: { code: "print(1)" } },
+  { id: 12, source: "agent", observation: "run", cause: 999, content: "orphan", extras: { command: "ls", metadata: { exit_code: 2 } } },
+  { id: 13, source: "agent", action: "message", args: { content: "<img src=x onerror=alert(1)>" } },
+  { id: 14, source: "agent", action: "reject", args: { thought: "no" } },
+  { id: 15, source: "user", action: "recall", args: { recall_type: "knowledge", query: "x" } },
+  { id: 16, source: "agent", observation: "mystery", content: "<script>alert(1)</script>", extras: {} },
+  { id: 17, source: "agent", action: "write", args: { path: "/w/b.txt", content: "<b>x</b>" } },
+  { id: 18, source: "agent", observation: "write", cause: 17, content: "", extras: { path: "/w/b.txt" } },
+  { id: 19, source: "agent", action: "finish", args: { final_thought: "done", task_completed: "partial" } },
+  { id: 20, source: "agent", observation: "user_rejected", content: "Rejected.", extras: {} },
+];
+
 function same(a, b, what) {
   const ja = JSON.stringify(a);
   const jb = JSON.stringify(b);
@@ -81,6 +105,7 @@ async function main() {
     });
     page = ctx.pages()[0] || (await ctx.newPage());
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("dialog", (d) => { pageErrors.push("a dialog opened: " + d.message()); d.dismiss().catch(() => {}); });
     const status = page.locator(".statusbar");
     const agentState = (state) => page.locator(`[data-agent-state="${state}"]`).waitFor({ timeout: 60000 });
 
@@ -90,6 +115,22 @@ async function main() {
     await shot(page, "01-first-run.png");
     await page.locator(".welcome a", { hasText: "Choose a model" }).click();
     await page.waitForURL(/\/settings$/);
+
+    step("every kind of event renders, and nothing of an event is taken as HTML");
+    const rendered = await page.evaluate(async (events) => {
+      const app = document.querySelector('script[type="module"]').src;
+      const { EventRenderer } = await import(new URL("events.js", app).href);
+      const r = new EventRenderer();
+      return events.map((ev) => {
+        const el = r.render(ev);
+        return el ? { cls: el.className, text: el.textContent, tags: el.querySelectorAll("img, script").length } : null;
+      });
+    }, EVENT_KINDS);
+    const shown = rendered.filter(Boolean);
+    same(shown.length, 13, "entries rendered from the event kinds");
+    same(shown.reduce((n, e) => n + e.tags, 0), 0, "img or script elements made from event text");
+    same(rendered[14], null, "a recall action renders nothing");
+    if (!shown.some((e) => e.text.includes("<img src=x onerror=alert(1)>"))) throw new Error("the HTML in a message was not shown as text");
 
     step("settings: bad input is refused, then saved");
     await page.locator("#llm_model").waitFor();
