@@ -567,7 +567,8 @@ func TestServeDockerLifecycle(t *testing.T) {
 	}
 
 	again := map[string]any{"action": "message", "args": map[string]any{"content": "what does it say?", "image_urls": []string{}}}
-	res = runClients(t, srv.url, clientSpec{Name: "b", Query: query, SendWhen: "awaiting_user_input", Send: []any{again}, Until: "finished"})
+	// Sent at once, while the sandbox is still starting: held until the agent listens, then answered.
+	res = runClients(t, srv.url, clientSpec{Name: "b", Query: query, Send: []any{again}, Until: "finished"})
 	b := res["b"]
 	var last string
 	for _, ev := range b.Events {

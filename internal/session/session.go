@@ -132,6 +132,14 @@ type Session struct {
 	vision        bool
 	started       bool
 	closing       bool
+	// held are client events that arrived before the controller was listening (they are
+	// appended once it is, or at close/failure, so none is lost or left unanswered); ready tells
+	// Dispatch to append directly.
+	held  []*events.Event
+	ready bool
+
+	// dispatchMu orders client events: held ones are appended before any later one.
+	dispatchMu sync.Mutex
 
 	// fwdMu orders room emissions against joins: a joining connection gets the stored events up
 	// to forwarded, then every later one from the room, with no gap and no duplicate.
@@ -376,7 +384,11 @@ func (s *Session) run(ctx context.Context, spec StartSpec) {
 			return
 		}
 		s.stream.Append(ctx, events.NewAction(&events.ChangeAgentStateAction{AgentState: events.StateRunning}), events.SourceEnvironment)
-	} else {
+		s.releaseHeld(ctx)
+		return
+	}
+	// Messages sent while the agent was being set up start it, as the first message would.
+	if s.releaseHeld(ctx) == 0 {
 		s.stream.Append(ctx, events.NewAction(&events.ChangeAgentStateAction{AgentState: events.StateAwaitingUserInput}), events.SourceEnvironment)
 	}
 }
@@ -467,6 +479,7 @@ func (s *Session) failStatus(ctx context.Context, statusID, what string, err err
 	}
 	s.emitStatus("error", statusID, msg)
 	s.emitPayload(errorPayload(msg))
+	s.releaseHeld(context.WithoutCancel(ctx)) // stored, so that the user's words are not lost
 	s.stream.Append(context.WithoutCancel(ctx), events.NewObservation(&events.AgentStateChangedObservation{
 		AgentState: events.StateError, Reason: msg}, ""), events.SourceEnvironment)
 	if mem != nil {
@@ -513,10 +526,36 @@ func (s *Session) Dispatch(ctx context.Context, data []byte) error {
 		}
 	}
 	ev.Timestamp = ""
+	s.dispatchMu.Lock()
+	defer s.dispatchMu.Unlock()
+	s.mu.Lock()
+	if !s.ready && !s.opts.EventsOnly {
+		s.held = append(s.held, ev)
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
 	if _, err := s.stream.Append(ctx, ev, events.SourceUser); err != nil {
 		return err
 	}
 	return nil
+}
+
+// releaseHeld appends the client events held during setup, in order, and lets later ones through
+// directly. It reports how many there were.
+func (s *Session) releaseHeld(ctx context.Context) int {
+	s.dispatchMu.Lock()
+	defer s.dispatchMu.Unlock()
+	s.mu.Lock()
+	held := s.held
+	s.held, s.ready = nil, true
+	s.mu.Unlock()
+	for _, ev := range held {
+		if _, err := s.stream.Append(ctx, ev, events.SourceUser); err != nil {
+			s.log.Error("a held client event could not be written", "err", err)
+		}
+	}
+	return len(held)
 }
 
 // Close stops the agent, the runtime bridge and the memory, closes the stream (every event
@@ -554,6 +593,7 @@ func (s *Session) Close(ctx context.Context) error {
 	if bridge != nil {
 		bridge.Close()
 	}
+	s.releaseHeld(context.WithoutCancel(ctx)) // stored unanswered rather than lost
 	if s.ownStream {
 		if err := s.stream.Close(); err != nil { // delivers what was written, then stops
 			errs = append(errs, err)
