@@ -21,6 +21,7 @@ test:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=2s ./internal/events/ ./internal/storage/eventlog/
 	bash bench/eventlog.sh
+	bash bench/socketio/run.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
