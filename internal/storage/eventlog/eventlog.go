@@ -209,10 +209,12 @@ func (l *Log) syncLocked() {
 	off := l.durableEnd
 	dataEnd := off + int64(len(buf))
 	allocEnd := l.allocEnd
+	var pad []byte
 	if dataEnd > allocEnd {
-		// Extend in the same write: zeros up to the next chunk boundary.
+		// Extend before the same sync: zeros up to the next chunk boundary, from one shared
+		// read-only buffer (appending them to buf made every open log keep a chunk-sized buffer).
 		allocEnd = (dataEnd/preallocChunk + 1) * preallocChunk
-		buf = append(buf, make([]byte, allocEnd-dataEnd)...)
+		pad = zeroChunk[:allocEnd-dataEnd]
 	}
 	done := make(chan struct{})
 	l.syncing, l.syncDone = true, done
@@ -221,7 +223,7 @@ func (l *Log) syncLocked() {
 	}
 	l.mu.Unlock()
 
-	err := l.writeAndSync(buf, off)
+	err := l.writeAndSync(buf, pad, off)
 
 	l.mu.Lock()
 	if err != nil {
@@ -238,9 +240,17 @@ func (l *Log) syncLocked() {
 	close(done)
 }
 
-func (l *Log) writeAndSync(buf []byte, off int64) error {
+// zeroChunk is the padding written when the file grows; never written to.
+var zeroChunk = make([]byte, preallocChunk)
+
+func (l *Log) writeAndSync(buf, pad []byte, off int64) error {
 	if _, err := l.f.WriteAt(buf, off); err != nil {
 		return fmt.Errorf("write %d bytes at offset %d: %w", len(buf), off, err)
+	}
+	if len(pad) > 0 {
+		if _, err := l.f.WriteAt(pad, off+int64(len(buf))); err != nil {
+			return fmt.Errorf("extend the file by %d bytes at offset %d: %w", len(pad), off+int64(len(buf)), err)
+		}
 	}
 	if l.noSync {
 		return nil
