@@ -5,44 +5,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gohands/gohands/internal/llm/llmtest"
+	"github.com/gohands/gohands/internal/testbin"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// sandboxBinary builds the static gohands binary the sandbox runs (the test binary itself cannot be
-// the action server).
-func sandboxBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gohands-run-test-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		binPath = filepath.Join(dir, "gohands")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
-		cmd.Dir = filepath.Dir(file)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = &exitError{code: 1, msg: err.Error() + "\n" + string(out)}
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+// sandboxBinary is the static gohands binary the sandbox runs (the test binary cannot be the
+// action server).
+func sandboxBinary(t *testing.T) string { return testbin.Static(t) }
 
 func writeConfig(t *testing.T, baseURL, extra string) string {
 	t.Helper()
@@ -195,4 +167,10 @@ func TestRunCreatesFileAnthropic(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(ws, "hello.txt")); err != nil || string(data) != "hi" {
 		t.Fatalf("hello.txt: %q %v", data, err)
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
 }

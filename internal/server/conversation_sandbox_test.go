@@ -11,61 +11,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gohands/gohands/internal/conversation"
 	"github.com/gohands/gohands/internal/llm/llmtest"
 	"github.com/gohands/gohands/internal/session"
+	"github.com/gohands/gohands/internal/testbin"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// sandboxBinary builds the static gohands binary the local sandbox runs as its action server (the
-// test binary cannot be it).
-func sandboxBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gohands-server-test-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		binPath = filepath.Join(dir, "gohands")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/gohands")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("build the gohands binary for the local sandbox: %v", binErr)
-	}
-	return binPath
-}
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+// sandboxBinary is the static gohands binary a local sandbox runs as its action server.
+func sandboxBinary(t *testing.T) string { return testbin.Static(t) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testbin.Cleanup()
 	os.Exit(code)
 }
 

@@ -3,11 +3,7 @@ package session_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -19,14 +15,13 @@ import (
 	"github.com/gohands/gohands/internal/events"
 	"github.com/gohands/gohands/internal/session"
 	"github.com/gohands/gohands/internal/storage"
+	"github.com/gohands/gohands/internal/testbin"
 )
 
 func TestMain(m *testing.M) {
 	// The llm package's provider SDKs start an opencensus worker at init; it is not ours.
 	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start"), goleak.Cleanup(func(code int) {
-		if binPath != "" {
-			os.RemoveAll(filepath.Dir(binPath))
-		}
+		testbin.Cleanup()
 		os.Exit(code)
 	}))
 }
@@ -219,35 +214,7 @@ func storedEvents(t testing.TB, s *session.Session) []*events.Event {
 	return out
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// sandboxBinary builds the static gohands binary a local sandbox runs as its action server (the
-// test binary cannot be it).
-func sandboxBinary(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gohands-session-test-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		binPath = filepath.Join(dir, "gohands")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/gohands")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = errors.New(err.Error() + "\n" + string(out))
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("build the gohands binary for the local sandbox (needs the go tool): %v", binErr)
-	}
-	return binPath
-}
+// sandboxBinary is the static gohands binary a local sandbox runs as its action server.
+func sandboxBinary(t testing.TB) string { return testbin.Static(t) }
 
 func strp(s string) *string { return &s }
