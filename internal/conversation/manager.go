@@ -133,7 +133,9 @@ type Manager interface {
 	// adds it to the live fan-out without gap or duplicate, and starts the agent loop if none
 	// runs. Errors: ErrSettingsNotFound, ErrClosed.
 	Join(ctx context.Context, c Conn, id string, opts JoinOptions) (LoopInfo, error)
-	// SendToEventStream dispatches a raw event dict from a joined connection (ErrNotJoined).
+	// SendToEventStream dispatches a raw event dict from a joined connection (ErrNotJoined). It
+	// returns once the event has its place in the stream, without waiting for the disk: the room
+	// receives it when it is durable.
 	SendToEventStream(ctx context.Context, connID string, data []byte) error
 	// DisconnectFromSession forgets a connection; the agent loop goes on.
 	DisconnectFromSession(connID string)

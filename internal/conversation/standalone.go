@@ -119,7 +119,11 @@ func (m *Standalone) acquireStream(id string) (*events.Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := events.NewStream(id, elog, events.StreamOptions{Logger: m.log})
+	st := events.NewStream(id, elog, events.StreamOptions{Logger: m.log, OnFailure: func(err error) {
+		if em := m.opts.Emitter; em != nil {
+			em.EmitRoom(id, session.ErrorPayload("A message could not be saved, so it was not sent: "+err.Error()))
+		}
+	}})
 	m.streams[id] = &streamRef{stream: st, refs: 1}
 	return st, nil
 }
@@ -508,7 +512,7 @@ func (m *Standalone) SendToEventStream(ctx context.Context, connID string, data 
 	if s == nil {
 		return ErrNotRunning
 	}
-	return s.Dispatch(ctx, data)
+	return s.Post(ctx, data)
 }
 
 // DisconnectFromSession implements Manager.

@@ -50,6 +50,9 @@ type StreamOptions struct {
 	Window int
 	// Now returns the time stamped on appended events (default time.Now).
 	Now func() time.Time
+	// OnFailure is called (from a goroutine of the stream) when events given to Post could not be
+	// made durable. Nil: the failure is only logged.
+	OnFailure func(error)
 }
 
 // Stream is the ordered, durable, fanned-out sequence of one conversation's events.
@@ -62,6 +65,7 @@ type Stream struct {
 	log            Log
 	logger         *slog.Logger
 	now            func() time.Time
+	onFailure      func(error)
 	inflight       sync.WaitGroup // appends accepted but not yet published
 	subsDone       sync.WaitGroup // subscriber goroutines
 
@@ -74,6 +78,9 @@ type Stream struct {
 	secrets   map[string]string
 	subs      map[SubscriberID]*subscriber
 	closed    bool
+	postedTo  int64 // id of the last posted event
+	posted    int   // events posted since the flusher last looked
+	flushing  bool  // a flush goroutine is running
 }
 
 // entry is a recent event: its JSON as written, and its decoded form, made once on first use.
@@ -101,6 +108,7 @@ func NewStream(conversationID string, log Log, opts StreamOptions) *Stream {
 		log:            log,
 		logger:         opts.Logger.With("conversation_id", conversationID),
 		now:            opts.Now,
+		onFailure:      opts.OnFailure,
 		next:           next,
 		published:      next,
 		window:         make([]*entry, opts.Window),
@@ -143,39 +151,99 @@ func (s *Stream) Append(ctx context.Context, ev *Event, source Source) (int64, e
 	if err := ctx.Err(); err != nil {
 		return -1, err
 	}
+	id, err := s.enqueue(ev, source, false)
+	if err != nil {
+		return -1, err
+	}
+	defer s.inflight.Done()
+	if err := s.log.WaitDurable(context.WithoutCancel(ctx), id); err != nil {
+		return -1, fmt.Errorf("append to %s: event %d is not durable: %w", s.conversationID, id, err)
+	}
+	s.publish(id)
+	return id, nil
+}
+
+// Post is Append without the wait: it gives ev its id and its place in the log and returns; the
+// event is published to subscribers once it is durable, in id order as always. A caller that must
+// not stall on the disk (a socket's reader) uses it, and the events it posts in a row share one
+// sync. Post takes ev over: the caller must not touch it afterwards, and subscribers may receive
+// ev itself instead of a decoded copy. A failure to make the event durable is reported to
+// StreamOptions.OnFailure (the log is failed for good then: every later call fails too).
+func (s *Stream) Post(ev *Event, source Source) (int64, error) {
+	id, err := s.enqueue(ev, source, true)
+	if err != nil {
+		return -1, err
+	}
+	s.mu.Lock()
+	s.postedTo = id
+	s.posted++
+	start := !s.flushing
+	s.flushing = true
+	s.mu.Unlock()
+	if start {
+		go s.flush()
+	}
+	return id, nil
+}
+
+// flush makes posted events durable and publishes them, one sync for all those posted meanwhile.
+// It runs while there are posted events and exits when there are none.
+func (s *Stream) flush() {
+	for {
+		s.mu.Lock()
+		to, n := s.postedTo, s.posted
+		s.posted = 0
+		if n == 0 {
+			s.flushing = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		if err := s.log.WaitDurable(context.Background(), to); err != nil {
+			err = fmt.Errorf("append to %s: event %d is not durable: %w", s.conversationID, to, err)
+			s.logger.Error("posted events were not written", "to_id", to, "err", err)
+			if s.onFailure != nil {
+				s.onFailure(err)
+			}
+		} else {
+			s.publish(to)
+		}
+		s.inflight.Add(-n)
+	}
+}
+
+// enqueue gives ev its id, timestamp and source and hands it to the log; the caller owes one
+// inflight.Done. With own set, the window keeps ev itself when masking left its JSON as encoded.
+func (s *Stream) enqueue(ev *Event, source Source, own bool) (int64, error) {
 	if !source.Valid() {
 		return -1, fmt.Errorf("append to %s: unknown source %q", s.conversationID, source)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
 		return -1, ErrClosed
 	}
 	id := s.next
 	ev.ID, ev.Timestamp, ev.Source = id, FormatTimestamp(s.now()), source
-	raw, err := Marshal(ev)
+	encoded, err := Marshal(ev)
+	raw := encoded
 	if err == nil {
-		raw, err = s.masker.mask(raw)
+		raw, err = s.masker.mask(encoded)
 	}
 	if err == nil {
 		err = s.log.Append(id, raw)
 	}
 	if err != nil {
 		ev.ID = -1
-		s.mu.Unlock()
 		return -1, fmt.Errorf("append to %s: %w", s.conversationID, err)
 	}
 	s.next++
 	e := &entry{id: id, raw: raw}
+	if own && len(raw) > 0 && &raw[0] == &encoded[0] {
+		e.ev.Store(ev) // nothing was masked: ev is what decoding raw would give
+	}
 	s.window[id%int64(len(s.window))] = e
 	s.inflight.Add(1)
-	s.mu.Unlock()
-	defer s.inflight.Done()
-
-	if err := s.log.WaitDurable(context.WithoutCancel(ctx), id); err != nil {
-		return -1, fmt.Errorf("append to %s: event %d is not durable: %w", s.conversationID, id, err)
-	}
-	s.publish(id)
 	return id, nil
 }
 

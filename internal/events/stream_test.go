@@ -405,3 +405,136 @@ func TestPeekEnvelopeAgreesWithDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestPostOrderedAndShared: posted events come out in id order, interleaved with waited appends,
+// and subscribers get the posted event itself (no second decode) unless a secret was masked in it.
+func TestPostOrderedAndShared(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.log")
+	s := openStream(t, path, StreamOptions{})
+	s.SetSecrets(map[string]string{"TOKEN": "tok_s3cr3t"})
+	c := newCollector()
+	var raws sync.Map
+	if err := s.SubscribeRaw("x", func(ev *Event, raw []byte) {
+		raws.Store(ev.ID, string(raw))
+		c.handle(ev)
+	}, -1); err != nil {
+		t.Fatal(err)
+	}
+	var posted []*Event
+	const n = 200 // within the window (256), where posted events are kept
+	for i := range n {
+		if i%50 == 0 {
+			if _, err := s.Append(context.Background(), msg(fmt.Sprint("waited ", i)), SourceAgent); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		text := fmt.Sprint("posted ", i)
+		if i%7 == 0 {
+			text += " tok_s3cr3t"
+		}
+		ev := msg(text)
+		id, err := s.Post(ev, SourceUser)
+		if err != nil || id != int64(i) || ev.ID != id {
+			t.Fatalf("post %d: id %d, ev.ID %d, err %v", i, id, ev.ID, err)
+		}
+		posted = append(posted, ev)
+	}
+	assertConsecutive(t, c.waitFor(t, n), 0)
+	for _, ev := range posted {
+		got := c.evs[ev.ID]
+		masked := strings.Contains(ev.Action.(*MessageAction).Content, "tok_s3cr3t")
+		if masked {
+			if got == ev || strings.Contains(got.Action.(*MessageAction).Content, "tok_s3cr3t") {
+				t.Fatalf("event %d: a masked event must reach subscribers as a masked copy", ev.ID)
+			}
+		} else if got != ev {
+			t.Fatalf("event %d: subscribers got a decoded copy, want the posted event", ev.ID)
+		}
+		raw, _ := raws.Load(ev.ID)
+		want, _ := Marshal(got)
+		if raw.(string) != string(want) {
+			t.Fatalf("event %d: raw %s, want %s", ev.ID, raw, want)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStream(t, path, StreamOptions{})
+	defer s.Close()
+	if got := s.LatestID(); got != n-1 {
+		t.Fatalf("after reopen the latest id is %d, want %d", got, n-1)
+	}
+}
+
+// TestPostThenCloseKeepsEverything: Close returns only after every posted event is durable and
+// delivered.
+func TestPostThenCloseKeepsEverything(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.log")
+	s := openStream(t, path, StreamOptions{})
+	c := newCollector()
+	s.Subscribe("x", c.handle, -1)
+	for i := range 1000 {
+		if _, err := s.Post(msg(fmt.Sprint(i)), SourceUser); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	got := len(c.ids)
+	c.mu.Unlock()
+	if got != 1000 {
+		t.Fatalf("delivered %d of 1000 posted events before Close returned", got)
+	}
+	if _, err := s.Post(msg("late"), SourceUser); err != ErrClosed {
+		t.Fatalf("post after close: %v, want ErrClosed", err)
+	}
+}
+
+// failingLog is a real log whose syncs fail from a given id on, as a full or broken disk would.
+type failingLog struct {
+	Log
+	from int64
+}
+
+func (l *failingLog) WaitDurable(ctx context.Context, id int64) error {
+	if id >= l.from {
+		return fmt.Errorf("no space left on device")
+	}
+	return l.Log.WaitDurable(ctx, id)
+}
+
+// TestPostFailureReported: an event that cannot be made durable is never published, and the
+// failure reaches OnFailure instead of vanishing.
+func TestPostFailureReported(t *testing.T) {
+	log, err := eventlog.Open(filepath.Join(t.TempDir(), "events.log"), eventlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := make(chan error, 10)
+	s := NewStream("c1", &failingLog{Log: log, from: 2}, StreamOptions{OnFailure: func(err error) { failures <- err }})
+	c := newCollector()
+	s.Subscribe("x", c.handle, -1)
+	for i := range 3 {
+		if _, err := s.Post(msg(fmt.Sprint(i)), SourceUser); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			c.waitFor(t, 2)
+		}
+	}
+	select {
+	case err := <-failures:
+		if !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), "event 2") {
+			t.Fatalf("failure %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failure was not reported")
+	}
+	s.Close()
+	if got := len(c.ids); got != 2 {
+		t.Fatalf("%d events published, want the 2 durable ones", got)
+	}
+}

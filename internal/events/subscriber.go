@@ -9,9 +9,13 @@ import (
 // other subscribers: do not modify it.
 type Handler func(*Event)
 
+// RawHandler is a Handler that also receives the event's JSON as stored (secrets masked): the
+// bytes to send on when the event goes out unchanged. Neither may be modified.
+type RawHandler func(ev *Event, raw []byte)
+
 type subscriber struct {
 	id      SubscriberID
-	handler Handler
+	handler RawHandler
 	cursor  int64         // owned by the subscriber goroutine
 	signal  chan struct{} // capacity 1: "something was published"
 	done    chan struct{} // closed to stop: drain what is published, then exit
@@ -31,6 +35,11 @@ func (sub *subscriber) finish() { close(sub.done) }
 // handler, on a goroutine of its own. A subscriber that starts in the past first catches up from
 // the log, then follows live events with no gap and no duplicate.
 func (s *Stream) Subscribe(id SubscriberID, handler Handler, from int64) error {
+	return s.SubscribeRaw(id, func(ev *Event, _ []byte) { handler(ev) }, from)
+}
+
+// SubscribeRaw is Subscribe for a handler that wants the stored JSON too.
+func (s *Stream) SubscribeRaw(id SubscriberID, handler RawHandler, from int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -75,14 +84,14 @@ func (s *Stream) run(sub *subscriber) {
 				return
 			default:
 			}
-			ev, _, err := s.load(sub.cursor)
+			ev, raw, err := s.load(sub.cursor)
 			switch {
 			case IsNotFound(err):
 				// a gap in an imported conversation
 			case err != nil:
 				s.logger.Error("event cannot be delivered", "subscriber", sub.id, "event_id", sub.cursor, "err", err)
 			default:
-				s.deliver(sub, ev)
+				s.deliver(sub, ev, raw)
 			}
 			sub.cursor++
 		}
@@ -102,12 +111,12 @@ func (s *Stream) run(sub *subscriber) {
 }
 
 // deliver calls the handler; a panicking handler is logged and does not stop the subscriber.
-func (s *Stream) deliver(sub *subscriber, ev *Event) {
+func (s *Stream) deliver(sub *subscriber, ev *Event, raw []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.logger.Error("subscriber panicked", "subscriber", sub.id, "event_id", ev.ID, "panic", r,
 				"stack", string(debug.Stack()))
 		}
 	}()
-	sub.handler(ev)
+	sub.handler(ev, raw)
 }

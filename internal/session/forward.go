@@ -9,11 +9,11 @@ import (
 
 // forward is the stream's "server" subscriber: each event, filtered and with its source rewritten
 // as OpenHands does (server.md §3.7), goes to every connection of the room.
-func (s *Session) forward(ev *events.Event) {
+func (s *Session) forward(ev *events.Event, raw []byte) {
 	s.opts.Metrics.EventAppended(string(ev.Source))
 	s.meta.touch(ev)
 	s.noteAgentState(ev)
-	payload := liveJSON(ev, s.log)
+	payload := liveJSON(ev, raw, s.log)
 	s.fwdMu.Lock()
 	defer s.fwdMu.Unlock()
 	s.forwarded = ev.ID
@@ -47,8 +47,9 @@ func (s *Session) noteAgentState(ev *events.Event) {
 	}
 }
 
-// liveJSON is the payload of a live event, nil when it is not forwarded.
-func liveJSON(ev *events.Event, log interface{ Warn(string, ...any) }) []byte {
+// liveJSON is the payload of a live event, nil when it is not forwarded. An event that goes out
+// unchanged is sent as stored (raw), as replay sends it.
+func liveJSON(ev *events.Event, raw []byte, log interface{ Warn(string, ...any) }) []byte {
 	switch ev.Action.(type) {
 	case *events.NullAction:
 		return nil
@@ -68,6 +69,9 @@ func liveJSON(ev *events.Event, log interface{ Warn(string, ...any) }) []byte {
 		default:
 			return nil // OpenHands forwards no other environment event live (they are replayed)
 		}
+	}
+	if out == ev && len(raw) > 0 {
+		return raw
 	}
 	data, err := events.Marshal(out)
 	if err != nil {

@@ -177,7 +177,7 @@ func New(opts Options) (*Session, error) {
 	s.startCtx, s.cancelStart = context.WithCancel(context.Background())
 	s.meta = newMetaUpdater(s)
 	s.forwarded = s.stream.LatestID()
-	if err := s.stream.Subscribe(events.SubscriberServer, s.forward, s.forwarded+1); err != nil {
+	if err := s.stream.SubscribeRaw(events.SubscriberServer, s.forward, s.forwarded+1); err != nil {
 		if s.ownStream {
 			s.stream.Close()
 		}
@@ -499,8 +499,19 @@ func (s *Session) failStatus(ctx context.Context, statusID, what string, err err
 var ErrNotAccepted = errors.New("event not accepted")
 
 // Dispatch appends an event sent by a client (an oh_user_action payload) to the stream, as the
-// user's. The error says why it was refused, in words for the user.
+// user's, and returns once it is durable. The error says why it was refused, in words for the user.
 func (s *Session) Dispatch(ctx context.Context, data []byte) error {
+	return s.dispatch(ctx, data, true)
+}
+
+// Post is Dispatch without waiting for the disk: the event has its place in the stream when Post
+// returns, and reaches the room once it is durable. A socket's reader uses it, so that a client's
+// next message is read (and joins the same sync) while the previous one is being written.
+func (s *Session) Post(ctx context.Context, data []byte) error {
+	return s.dispatch(ctx, data, false)
+}
+
+func (s *Session) dispatch(ctx context.Context, data []byte, wait bool) error {
 	ev, err := events.Decode(data)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrNotAccepted, err)
@@ -535,10 +546,12 @@ func (s *Session) Dispatch(ctx context.Context, data []byte) error {
 		return nil
 	}
 	s.mu.Unlock()
-	if _, err := s.stream.Append(ctx, ev, events.SourceUser); err != nil {
-		return err
+	if wait {
+		_, err = s.stream.Append(ctx, ev, events.SourceUser)
+	} else {
+		_, err = s.stream.Post(ev, events.SourceUser)
 	}
-	return nil
+	return err
 }
 
 // releaseHeld appends the client events held during setup, in order, and lets later ones through
