@@ -108,7 +108,7 @@ func TestIdleLoopsAreClosed(t *testing.T) {
 	f.m.DisconnectFromSession("w1")
 	waitFor(t, 10*time.Second, "the loop to be closed once its client left", func() bool { return !f.m.IsAgentLoopRunning("watched") })
 	closedSandbox(t, watchedRT.Runtime, 10*time.Second)
-	if n := f.rec.disconnected("idle") + f.rec.disconnected("watched"); n != 0 {
+	if n := f.rec.Disconnected("idle") + f.rec.Disconnected("watched"); n != 0 {
 		t.Errorf("cleanup disconnected rooms %d times; they had no connection", n)
 	}
 

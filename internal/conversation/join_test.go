@@ -15,10 +15,10 @@ import (
 
 // lastLiveID is the id of the newest event a connection received live, -1 when none: the kind of
 // latest_event_id a reconnecting client can hold.
-func (r *recorder) lastLiveID(t testing.TB, connID string) int64 {
-	got := r.received(connID)
+func lastLiveID(t testing.TB, r *recorder, connID string) int64 {
+	got := r.Received(connID)
 	for i := len(got) - 1; i >= 0; i-- {
-		if p := parse(t, got[i].payload); p.ID >= 0 {
+		if p := parse(t, got[i].Payload); p.ID >= 0 {
 			return p.ID
 		}
 	}
@@ -41,7 +41,7 @@ func TestReplayThenLiveUnderLoad(t *testing.T) {
 	}
 	// The start writes loading (0) and awaiting_user_input (1); no other agent_state_changed
 	// follows, so the replay rule for them is the same for every joiner.
-	waitFor(t, 10*time.Second, "the start's agent states", func() bool { return f.rec.lastLiveID(t, "observer") >= 1 })
+	waitFor(t, 10*time.Second, "the start's agent states", func() bool { return lastLiveID(t, f.rec, "observer") >= 1 })
 	st, release, err := f.m.Stream(id)
 	if err != nil {
 		t.Fatal(err)
@@ -80,14 +80,14 @@ func TestReplayThenLiveUnderLoad(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(j), uint64(time.Now().UnixNano())))
 			// Join once the stream reaches a random point of the run.
 			target := r.Int64N(appends)
-			for f.rec.lastLiveID(t, "observer") < target {
+			for lastLiveID(t, f.rec, "observer") < target {
 				select {
 				case <-appended:
 					target = 0
 				case <-time.After(time.Duration(r.IntN(2000)) * time.Microsecond):
 				}
 			}
-			top := f.rec.lastLiveID(t, "observer")
+			top := lastLiveID(t, f.rec, "observer")
 			latest[j] = r.Int64N(top+2) - 1 // -1 … top
 			if _, err := f.m.Join(ctx, conn(fmt.Sprint("c", j)), id, conversation.JoinOptions{LatestEventID: latest[j]}); err != nil {
 				t.Errorf("join c%d: %v", j, err)
@@ -108,7 +108,7 @@ func TestReplayThenLiveUnderLoad(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "every connection to get the last event", func() bool {
 		for _, c := range conns {
-			if f.rec.lastLiveID(t, c) != end {
+			if lastLiveID(t, f.rec, c) != end {
 				return false
 			}
 		}
@@ -127,7 +127,7 @@ func TestReplayThenLiveUnderLoad(t *testing.T) {
 		if j > 0 {
 			l = latest[j-1]
 		}
-		replayed, live := checkReplayThenLive(t, c, l, f.rec.received(c), evs)
+		replayed, live := checkReplayThenLive(t, c, l, f.rec.Received(c), evs)
 		if replayed > 0 && live > 0 {
 			mixed++
 		}
@@ -149,10 +149,10 @@ func checkReplayThenLive(t *testing.T, name string, latest int64, got []delivery
 	trailing := int64(-1) // the agent_state_changed moved to the end of the replay
 	count := map[int64]int{}
 	for i, d := range got {
-		p := parse(t, d.payload)
+		p := parse(t, d.Payload)
 		if p.ID < 0 {
-			if !d.live || p.Title == "" {
-				fail("unexpected payload %s", d.payload)
+			if !d.Live || p.Title == "" {
+				fail("unexpected payload %s", d.Payload)
 			}
 			continue
 		}
@@ -160,7 +160,7 @@ func checkReplayThenLive(t *testing.T, name string, latest int64, got []delivery
 		if p.ID <= latest {
 			fail("got event %d, which it already had", p.ID)
 		}
-		if !d.live {
+		if !d.Live {
 			if len(liveIDs) > 0 {
 				fail("replayed event %d after live ones", p.ID)
 			}

@@ -174,7 +174,7 @@ func TestEviction(t *testing.T) {
 	}
 	const notice = `{"status_update":true,"type":"error","id":"AGENT_ERROR$TOO_MANY_CONVERSATIONS","message":"Too many conversations at once. If you are still using this one, try reactivating it by prompting the agent to continue"}`
 	var got []string
-	for _, p := range f.rec.room("older") {
+	for _, p := range f.rec.Room("older") {
 		if strings.Contains(string(p), "TOO_MANY") {
 			got = append(got, string(p))
 		}
@@ -182,10 +182,10 @@ func TestEviction(t *testing.T) {
 	if len(got) != 1 || got[0] != notice {
 		t.Errorf("the evicted room got %v, want [%s]", got, notice)
 	}
-	if n := f.rec.disconnected("older"); n != 1 {
+	if n := f.rec.Disconnected("older"); n != 1 {
 		t.Errorf("the evicted room was disconnected %d times", n)
 	}
-	if n := f.rec.disconnected("newer") + f.rec.disconnected("third"); n != 0 {
+	if n := f.rec.Disconnected("newer") + f.rec.Disconnected("third"); n != 0 {
 		t.Errorf("rooms that stay were disconnected %d times", n)
 	}
 	if err := f.m.SendToEventStream(ctx, "o1", []byte(`{"action":"message","args":{"content":"x"}}`)); !errors.Is(err, conversation.ErrNotJoined) {
@@ -277,13 +277,13 @@ func TestConnections(t *testing.T) {
 	if f.m.IsAgentLoopRunning("alpha") || len(f.m.Connections("alpha")) != 0 {
 		t.Error("alpha still runs or has connections after CloseSession")
 	}
-	if n := f.rec.disconnected("alpha"); n != 1 {
+	if n := f.rec.Disconnected("alpha"); n != 1 {
 		t.Errorf("alpha's room was disconnected %d times", n)
 	}
 	if err := f.m.CloseSession(ctx, "alpha"); err != nil {
 		t.Errorf("close a closed session: %v", err)
 	}
-	if n := f.rec.disconnected("alpha"); n != 1 {
+	if n := f.rec.Disconnected("alpha"); n != 1 {
 		t.Errorf("closing a closed session disconnected its room again (%d)", n)
 	}
 	if err := f.m.SendEvent(ctx, "alpha", []byte(`{"action":"message","args":{"content":"x"}}`)); !errors.Is(err, conversation.ErrNotRunning) {
@@ -311,7 +311,7 @@ func TestDeleteConversation(t *testing.T) {
 			t.Errorf("%s is still stored: %v", id, err)
 		}
 	}
-	if f.m.IsAgentLoopRunning("doomed") || len(f.m.Connections()) != 0 || f.rec.disconnected("doomed") != 1 {
+	if f.m.IsAgentLoopRunning("doomed") || len(f.m.Connections()) != 0 || f.rec.Disconnected("doomed") != 1 {
 		t.Error("the deleted conversation's loop or connection is left")
 	}
 	if ok, err := f.m.DeleteConversation(ctx, "doomed"); ok || err != nil {
@@ -344,7 +344,7 @@ func TestManagerClose(t *testing.T) {
 	if got := f.m.RunningAgentLoops(""); len(got) != 0 {
 		t.Errorf("running after Close: %v", got)
 	}
-	if len(f.m.Connections()) != 0 || f.rec.disconnected("one") != 1 || f.rec.disconnected("two") != 1 {
+	if len(f.m.Connections()) != 0 || f.rec.Disconnected("one") != 1 || f.rec.Disconnected("two") != 1 {
 		t.Error("Close left connections or did not disconnect the rooms")
 	}
 	if _, err := f.m.MaybeStartAgentLoop(ctx, "one", conversation.StartOptions{}); !errors.Is(err, conversation.ErrClosed) {
@@ -372,7 +372,7 @@ func TestEmitTitle(t *testing.T) {
 	}
 	f.m.EmitTitle("titled", "With a loop")
 	var got []string
-	for _, p := range f.rec.room("titled") {
+	for _, p := range f.rec.Room("titled") {
 		if t := parse(f.t, p).Title; t != "" {
 			got = append(got, t)
 		}

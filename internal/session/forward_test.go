@@ -89,11 +89,11 @@ func TestLiveFilterAndReplay(t *testing.T) {
 	// received is what conn got, without the title update the first user message causes.
 	received := func(conn string) []payload {
 		var out []payload
-		for _, d := range rec.received(conn) {
-			if p := parse(t, d.payload); p.ID >= 0 {
+		for _, d := range rec.Received(conn) {
+			if p := parse(t, d.Payload); p.ID >= 0 {
 				out = append(out, p)
 			} else if p.Title != "hello" {
-				t.Fatalf("unexpected payload %s", d.payload)
+				t.Fatalf("unexpected payload %s", d.Payload)
 			}
 		}
 		return out
@@ -118,12 +118,12 @@ func TestLiveFilterAndReplay(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("live events (id source):\n got %v\nwant %v", got, want)
 	}
-	for _, d := range rec.received("live") {
-		if !d.live {
-			t.Errorf("the first connection got a replayed payload on an empty stream: %s", d.payload)
+	for _, d := range rec.Received("live") {
+		if !d.Live {
+			t.Errorf("the first connection got a replayed payload on an empty stream: %s", d.Payload)
 		}
 	}
-	if n := len(rec.room(id)); n != len(want)+1 {
+	if n := len(rec.Room(id)); n != len(want)+1 {
 		t.Errorf("the room was sent %d payloads, want %d events and a title", n, len(want))
 	}
 
@@ -151,11 +151,11 @@ func TestLiveFilterAndReplay(t *testing.T) {
 			want = append(want, lastState)
 		}
 		var got []string
-		for _, d := range rec.received(conn) {
-			if d.live {
-				t.Errorf("%s got a live payload with nothing appended after it joined: %s", conn, d.payload)
+		for _, d := range rec.Received(conn) {
+			if d.Live {
+				t.Errorf("%s got a live payload with nothing appended after it joined: %s", conn, d.Payload)
 			}
-			p := parse(t, d.payload)
+			p := parse(t, d.Payload)
 			got = append(got, fmt.Sprintf("%d %s", p.ID, p.Source))
 		}
 		if !slices.Equal(got, want) {
@@ -168,9 +168,9 @@ func TestLiveFilterAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	next := appendEvent(t, s, events.NewAction(&events.MessageAction{Content: "more"}), events.SourceAgent)
-	waitFor(t, 10*time.Second, "the next event to reach the up-to-date client", func() bool { return len(rec.received("uptodate")) > 0 })
-	if got := rec.received("uptodate"); len(got) != 1 || parse(t, got[0].payload).ID != next || !got[0].live {
-		t.Errorf("up-to-date client received %d payloads, first %s", len(got), got[0].payload)
+	waitFor(t, 10*time.Second, "the next event to reach the up-to-date client", func() bool { return len(rec.Received("uptodate")) > 0 })
+	if got := rec.Received("uptodate"); len(got) != 1 || parse(t, got[0].Payload).ID != next || !got[0].Live {
+		t.Errorf("up-to-date client received %d payloads, first %s", len(got), got[0].Payload)
 	}
 }
 
@@ -216,9 +216,9 @@ func TestJoinAfterHistory(t *testing.T) {
 	appendEvent(t, s, events.NewAction(&events.MessageAction{Content: "5"}), events.SourceUser)
 	received := func() []string {
 		var got []string
-		for _, d := range rec.received("c") {
-			if p := parse(t, d.payload); p.ID >= 0 {
-				got = append(got, fmt.Sprintf("%d %v", p.ID, d.live))
+		for _, d := range rec.Received("c") {
+			if p := parse(t, d.Payload); p.ID >= 0 {
+				got = append(got, fmt.Sprintf("%d %v", p.ID, d.Live))
 			}
 		}
 		return got
@@ -228,7 +228,7 @@ func TestJoinAfterHistory(t *testing.T) {
 	if want := []string{"3 false", "4 false", "5 true"}; !slices.Equal(got, want) {
 		t.Errorf("received (id live) %v, want %v", got, want)
 	}
-	for _, p := range rec.room(id) {
+	for _, p := range rec.Room(id) {
 		if id := parse(t, p).ID; id >= 0 && id < 5 {
 			t.Errorf("history was forwarded live again: %s", p)
 		}

@@ -200,8 +200,8 @@ func TestStartFailure(t *testing.T) {
 	// The error event is written after the payloads: wait for it to be forwarded.
 	var stateEv payload
 	waitFor(t, 10*time.Second, "the agent_state_changed error", func() bool {
-		for _, d := range rec.received("c") {
-			if p := parse(t, d.payload); p.Observation == "agent_state_changed" && p.Extras.AgentState == "error" {
+		for _, d := range rec.Received("c") {
+			if p := parse(t, d.Payload); p.Observation == "agent_state_changed" && p.Extras.AgentState == "error" {
 				stateEv = p
 				return true
 			}
@@ -219,7 +219,7 @@ func TestStartFailure(t *testing.T) {
 		t.Errorf("agent_state_changed error forwarded from %s with reason %q, want %q", stateEv.Source, stateEv.Extras.Reason, in.LastError)
 	}
 	var sawStatus, sawError bool
-	for _, raw := range rec.room(id) {
+	for _, raw := range rec.Room(id) {
 		p := parse(t, raw)
 		switch {
 		case p.StatusUpdate && p.Type == "error":
@@ -296,7 +296,7 @@ func TestAgentLifecycle(t *testing.T) {
 		t.Errorf("runtime status %q", in.RuntimeStatus)
 	}
 	var statuses []string
-	for _, raw := range rec.room(id) {
+	for _, raw := range rec.Room(id) {
 		if p := parse(t, raw); p.StatusUpdate {
 			statuses = append(statuses, p.Type+" "+p.StatusID)
 		}
@@ -317,8 +317,8 @@ func TestAgentLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "the agent's answer", func() bool {
-		for _, d := range rec.received("c") {
-			if p := parse(t, d.payload); p.Action == "message" && p.Source == "agent" && p.Args.Content == "Hello there." {
+		for _, d := range rec.Received("c") {
+			if p := parse(t, d.Payload); p.Action == "message" && p.Source == "agent" && p.Args.Content == "Hello there." {
 				return true
 			}
 		}

@@ -122,7 +122,7 @@ func TestMetadataUpdates(t *testing.T) {
 	var titles []string
 	waitFor(t, 5*time.Second, "the title payload", func() bool {
 		titles = nil
-		for _, raw := range rec.room(id) {
+		for _, raw := range rec.Room(id) {
 			if p := parse(t, raw); p.Title != "" {
 				titles = append(titles, string(raw))
 			}
@@ -159,7 +159,7 @@ func TestMetadataUpdates(t *testing.T) {
 		t.Errorf("last_updated_at after Close %v, want %v", got, t3)
 	}
 	n := 0
-	for _, raw := range rec.room(id) {
+	for _, raw := range rec.Room(id) {
 		if parse(t, raw).Title != "" {
 			n++
 		}
