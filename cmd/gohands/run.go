@@ -94,6 +94,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	defer store.Close()
 	r := &headlessRun{cfg: cfg, store: store, log: log, stdout: stdout, stderr: stderr,
 		printer: newPrinter(stdout, *noColor), confirm: *confirm || cfg.Security.ConfirmationMode}
 	return r.run(ctx, runSpec{task: text, trajectory: trajectory, runtime: *runtimeKind, workspace: *workspace,

@@ -92,6 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mgr.Close(closeCtx)
 		cancel()
 		sockets.Close()
+		store.Close()
 		return fmt.Errorf("listen on %s: %w (is another server running there? pick another with --port)", addr, err)
 	}
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -120,6 +121,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sockets.Close()
 	if cerr := mgr.Close(shutCtx); cerr != nil {
 		log.Warn("shutdown did not finish cleanly", "err", cerr)
+	}
+	if cerr := store.Close(); cerr != nil {
+		log.Warn("the event journal did not close cleanly", "err", cerr)
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

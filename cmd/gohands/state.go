@@ -78,6 +78,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	defer store.Close()
 	rep, err := store.ImportOpenHands(ctx, fs.Arg(0))
 	for _, id := range rep.Imported {
 		fmt.Fprintf(stdout, "imported %s\n", id)
@@ -121,6 +122,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	defer store.Close()
 	if _, err := store.GetConversation(id); err != nil {
 		return err
 	}

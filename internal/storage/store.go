@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gohands/gohands/internal/storage/eventlog"
 )
 
 // Errors callers branch on with errors.Is.
@@ -44,6 +46,11 @@ type Store struct {
 	// directories (create, save, delete, the final rename of an import), so that a delete and a
 	// save of the same id cannot interleave halfway. File contents need no lock: writes are atomic.
 	convMu sync.Mutex
+
+	// journalMu guards journal, the store's event journal, opened by the first OpenEventLog.
+	journalMu sync.Mutex
+	journal   *eventlog.Journal
+	closed    bool
 }
 
 // staleTempAge is how old a leftover temporary file or directory must be before Open removes it.

@@ -124,6 +124,7 @@ func run(port, convs int, parent, cpuProfile string, debug bool) error {
 	if cerr := mgr.Close(shutCtx); cerr != nil {
 		log.Warn("shutdown did not finish cleanly", "err", cerr)
 	}
+	store.Close()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

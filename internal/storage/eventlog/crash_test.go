@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,26 +19,45 @@ import (
 // process of TestCrashRecovery; it holds the log path.
 const crashChildEnv = "GOHANDS_EVENTLOG_CRASH_CHILD"
 
+// crashJournalEnv, when set, makes the child use a journal rooted there.
+const crashJournalEnv = "GOHANDS_EVENTLOG_CRASH_JOURNAL"
+
 // TestCrashRecovery proves the durability promise against a real crash: a
 // child process appends as fast as it can and prints every id whose
 // AppendDurable returned; the parent SIGKILLs it mid-stream, reopens the log,
 // and requires every acknowledged id with its exact payload. Each round
 // appends more to the same file, so recovery of earlier crashes is exercised
 // too.
-func TestCrashRecovery(t *testing.T) {
+func TestCrashRecovery(t *testing.T) { testCrashRecovery(t, "") }
+
+// TestCrashRecoveryJournal is TestCrashRecovery with the child's log made durable by a journal:
+// each crash leaves a segment behind, which the next OpenJournal replays and removes.
+func TestCrashRecoveryJournal(t *testing.T) { testCrashRecovery(t, t.TempDir()) }
+
+func testCrashRecovery(t *testing.T, journalRoot string) {
 	if testing.Short() {
 		t.Skip("crash test re-executes the test binary")
 	}
 	path := tempLogPath(t)
+	if journalRoot != "" {
+		path = filepath.Join(journalRoot, "conv", "events.log")
+	}
 	acked := map[int64]bool{}
 	for round := range 3 {
-		ids := runCrashChild(t, path, 300+200*round)
+		ids := runCrashChild(t, path, journalRoot, 300+200*round)
 		for _, id := range ids {
 			acked[id] = true
 		}
 
 		logger, logs := captureLogger()
-		l := openT(t, path, Options{Logger: logger})
+		var j *Journal
+		if journalRoot != "" {
+			if n := len(segments(t, journalRoot)); n != 1 {
+				t.Fatalf("round %d: %d segments left by the crash, want 1", round, n)
+			}
+			j = openJournalT(t, journalRoot, JournalOptions{Logger: logger})
+		}
+		l := openT(t, path, Options{Logger: logger, Journal: j})
 		for id := range acked {
 			p, err := l.Read(id)
 			if err != nil {
@@ -65,16 +85,21 @@ func TestCrashRecovery(t *testing.T) {
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
+		if j != nil {
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 
 // runCrashChild starts the child on path, reads acknowledged ids until it has
 // at least n, kills the child with SIGKILL, and returns every id it
 // acknowledged before dying.
-func runCrashChild(t *testing.T, path string, n int) []int64 {
+func runCrashChild(t *testing.T, path, journalRoot string, n int) []int64 {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+path, crashJournalEnv+"="+journalRoot)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -137,7 +162,15 @@ func TestCrashChild(t *testing.T) {
 	if path == "" {
 		t.Skip("child half of TestCrashRecovery")
 	}
-	l, err := Open(path, Options{})
+	var j *Journal
+	if root := os.Getenv(crashJournalEnv); root != "" {
+		var err error
+		if j, err = OpenJournal(root, JournalOptions{}); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child:", err)
+			os.Exit(2)
+		}
+	}
+	l, err := Open(path, Options{Journal: j})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		os.Exit(2)

@@ -20,6 +20,10 @@ var ErrClosed = errors.New("eventlog: log is closed")
 type Options struct {
 	Logger *slog.Logger // nil → slog.Default()
 	NoSync bool         // skip fsync (only for benchmarks that compare against fsync-on; never default)
+	// Journal, when set, makes batches durable through the store's shared journal (one
+	// fdatasync for many logs) instead of an fdatasync of this file. The log's path must be under
+	// the journal's root.
+	Journal *Journal
 }
 
 // preallocChunk is how far ahead of the data the file is extended with
@@ -40,6 +44,11 @@ type Log struct {
 	path   string
 	logger *slog.Logger
 	noSync bool
+	// journal, rel and ino: see Options.Journal; rel is the path relative to the journal's root,
+	// ino the file's inode number (so a replay never writes into a file that replaced this one).
+	journal *Journal
+	rel     string
+	ino     uint64
 	// f is set by Open and closed by Close after the last sync. Only the sync
 	// leader writes to it (at durableEnd, outside mu); readers use ReadAt.
 	f *os.File
@@ -109,8 +118,17 @@ func Open(path string, opts Options) (*Log, error) {
 		path:         path,
 		logger:       logger,
 		noSync:       opts.NoSync,
+		journal:      opts.Journal,
 		f:            f,
 		lastAppended: -1,
+	}
+	if j := opts.Journal; j != nil {
+		rel, err := filepath.Rel(j.root, path)
+		if err != nil || !filepath.IsLocal(rel) || len(rel) > 1<<16-1 {
+			f.Close()
+			return nil, fmt.Errorf("eventlog %s: not under the journal's root %s", path, j.root)
+		}
+		l.rel, l.ino = rel, fileIno(f)
 	}
 	if err := l.load(); err != nil {
 		f.Close() // releases the flock
@@ -218,7 +236,7 @@ func (l *Log) syncLocked() {
 	}
 	done := make(chan struct{})
 	l.syncing, l.syncDone = true, done
-	if !l.noSync {
+	if !l.noSync && l.journal == nil {
 		l.syncs++
 	}
 	l.mu.Unlock()
@@ -252,11 +270,23 @@ func (l *Log) writeAndSync(buf, pad []byte, off int64) error {
 			return fmt.Errorf("extend the file by %d bytes at offset %d: %w", len(pad), off+int64(len(buf)), err)
 		}
 	}
+	if l.journal != nil {
+		return l.journal.commit(l, off, buf)
+	}
 	if l.noSync {
 		return nil
 	}
 	if err := datasync(l.f); err != nil {
 		return fmt.Errorf("fdatasync: %w", err)
+	}
+	return nil
+}
+
+// syncFile makes what the log wrote to its file durable there, for the journal's checkpoint. A
+// log closed meanwhile synced itself in Close.
+func (l *Log) syncFile() error {
+	if err := datasync(l.f); err != nil && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("eventlog %s: fdatasync: %w", l.path, err)
 	}
 	return nil
 }
@@ -326,6 +356,14 @@ func (l *Log) Close() error {
 		if terr != nil {
 			terr = fmt.Errorf("eventlog %s: trim preallocated space: %w", l.path, terr)
 		}
+	} else if l.journal != nil && failed == nil && !l.noSync {
+		// The journal's frames for this log are no longer kept in mind: make the file hold them.
+		if terr = l.f.Sync(); terr != nil {
+			terr = fmt.Errorf("eventlog %s: sync: %w", l.path, terr)
+		}
+	}
+	if l.journal != nil {
+		l.journal.forget(l)
 	}
 	// Closing the descriptor releases the flock. Concurrent ReadAt calls
 	// are safe: os.File keeps the descriptor alive until they return.

@@ -40,9 +40,31 @@ func BenchmarkAppendNoSync(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendJournal is BenchmarkAppendDurable with the logs made durable through one shared
+// journal, as a store does: one fdatasync for every log waiting.
+func BenchmarkAppendJournal(b *testing.B) {
+	cases := []struct{ logs, writers int }{{1, 1}, {1, 64}, {64, 1}, {64, 4}}
+	for _, c := range cases {
+		b.Run(fmt.Sprintf("logs=%d/writers=%d", c.logs, c.writers), func(b *testing.B) {
+			benchAppend(b, c.logs, c.writers, Options{Journal: benchJournal})
+		})
+	}
+}
+
+// benchJournal marks the options of a run that opens its own journal in its directory.
+var benchJournal = &Journal{}
+
 func benchAppend(b *testing.B, nlogs, writers int, opts Options) {
 	dir := b.TempDir()
 	opts.Logger = discardLogger()
+	if opts.Journal == benchJournal {
+		j, err := OpenJournal(dir, JournalOptions{Logger: discardLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer j.Close()
+		opts.Journal = j
+	}
 	type target struct {
 		l    *Log
 		mu   sync.Mutex // orders ids for this log's writers
@@ -100,6 +122,11 @@ func benchAppend(b *testing.B, nlogs, writers int, opts Options) {
 	var syncs int64
 	for _, tg := range targets {
 		syncs += tg.l.syncCount()
+	}
+	if j := opts.Journal; j != nil {
+		j.mu.Lock()
+		syncs += j.syncs
+		j.mu.Unlock()
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	if syncs > 0 {

@@ -4,6 +4,7 @@ package eventlog
 
 import (
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,4 +29,16 @@ func lockFile(f *os.File) error {
 		return err
 	}
 	return ferr
+}
+
+// fileIno is the inode number of f, 0 when unknown.
+func fileIno(f *os.File) uint64 {
+	info, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
+	}
+	return 0
 }
