@@ -13,7 +13,8 @@
 #
 # Usage: bench/socketio/run.sh      (CLIENTS=1000 ROOMS=100 INTERVAL=20 WARMUP=5 DURATION=20
 #                                    PROCS=2 IDLE=500 ROUNDS=1 by default; IDLE=0 skips it;
-#                                    QUIET=10 QUIET_WAIT=300: see machine below)
+#                                    QUIET=10 QUIET_WAIT=300: see machine below;
+#                                    GOHANDS_FLAGS="-cpuprofile FILE" profiles the gohands server)
 #        ROUNDS=3 DURATION=30 bench/socketio/run.sh
 set -euo pipefail
 
@@ -47,7 +48,7 @@ convs=$(( rooms > idle ? rooms : idle ))
 start() {
 	: >"$work/hello"
 	case $1 in
-	gohands) "$work/gohands-bench" -conversations "$convs" -dir "$work" >"$work/hello" 2>>"$work/server.log" & ;;
+	gohands) "$work/gohands-bench" -conversations "$convs" -dir "$work" ${GOHANDS_FLAGS:-} >"$work/hello" 2>>"$work/server.log" & ;;
 	node) node bench/socketio/reference.js 0 >"$work/hello" 2>>"$work/server.log" & ;;
 	esac
 	server_pid=$!

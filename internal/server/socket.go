@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,9 +149,8 @@ func (s *Sockets) onEvent(sock *socketio.Socket, name string, args []json.RawMes
 		sock.EmitRaw("oh_event", session.ErrorPayload("The event had no payload."))
 		return
 	}
-	ctx, cancel := context.WithTimeout(sock.Context(), 30*time.Second)
-	defer cancel()
-	if err := s.mgr.SendToEventStream(ctx, sock.ID(), args[0]); err != nil {
+	// The event is posted, not awaited (the room gets it once it is durable): no deadline needed.
+	if err := s.mgr.SendToEventStream(sock.Context(), sock.ID(), args[0]); err != nil {
 		s.log.Info("a client event was refused", "sid", sock.ID(), "err", err)
 		msg := err.Error()
 		switch {

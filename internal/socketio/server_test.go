@@ -462,6 +462,31 @@ func TestOrdering(t *testing.T) {
 	}
 }
 
+// Frames larger than what the kernel takes at once are split between a direct write and the
+// writer goroutine; a client that starts reading late still gets every frame whole and in order.
+func TestPartialWritesKeepOrder(t *testing.T) {
+	var sock *Socket
+	ts := newTestServer(t, Options{Connect: func(s *Socket) error { sock = s; s.Join("r"); return nil }})
+	c := dial(t, ts, "")
+	c.connect("")
+	const n = 200
+	body := strings.Repeat("y", 100<<10)
+	for i := range n { // 20 MB while the client reads nothing: the socket buffers fill up
+		f := ts.Prepare("e", json.RawMessage(fmt.Sprintf(`"%d %s"`, i, body)))
+		if i%2 == 0 {
+			ts.Broadcast("r", f)
+		} else {
+			sock.Send(f)
+		}
+	}
+	for i := range n {
+		want := fmt.Sprintf(`42["e","%d %s"]`, i, body)
+		if p := c.readPacket(); p != want {
+			t.Fatalf("frame %d: got %d bytes starting %.40q", i, len(p), p)
+		}
+	}
+}
+
 func TestSlowClientIsDisconnected(t *testing.T) {
 	var (
 		mu   sync.Mutex

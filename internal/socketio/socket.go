@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -46,6 +47,12 @@ type Socket struct {
 	aborted bool     // the connection has been closed
 	reason  string   // why the socket closes; the first reason wins
 
+	// wmu is held while bytes go to the connection: by the writer for a batch or a ping, or by
+	// Send for a direct write. Lock order: wmu, then qmu.
+	wmu sync.Mutex
+	// raw is the connection's descriptor for direct writes; nil when it is not a plain socket.
+	raw syscall.RawConn
+
 	wake       chan struct{} // tells the writer the queue grew; capacity 1
 	pong       chan struct{} // tells the writer a pong arrived; capacity 1
 	kill       chan struct{} // closed by abort
@@ -71,6 +78,7 @@ func newSocket(srv *Server, conn *websocket.Conn, r *http.Request, q url.Values)
 		id:         newID(),
 		conn:       conn,
 		nc:         conn.NetConn(),
+		raw:        rawConn(conn.NetConn()),
 		query:      q,
 		header:     r.Header,
 		remote:     r.RemoteAddr,
@@ -130,6 +138,14 @@ func (s *Socket) Send(f *Frame) {
 		s.qmu.Unlock()
 		return
 	}
+	if len(s.queue) == 0 && s.raw != nil && s.wmu.TryLock() {
+		// Nothing waits and nobody writes: write it here, as node does, rather than wake the
+		// writer goroutine for every delivery. What the socket does not take now goes to the
+		// writer, first in line.
+		s.qmu.Unlock()
+		s.sendDirect(f)
+		return
+	}
 	s.queue = append(s.queue, f)
 	s.qbytes += len(f.b)
 	queued := s.qbytes
@@ -139,6 +155,38 @@ func (s *Socket) Send(f *Frame) {
 		s.abort(ReasonForcedClose)
 		return
 	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendDirect writes f without waiting, with wmu held (and released here).
+func (s *Socket) sendDirect(f *Frame) {
+	n, err := writeDirect(s.raw, f.b)
+	if err != nil {
+		s.wmu.Unlock()
+		s.writeFailed(err)
+		return
+	}
+	if n == len(f.b) {
+		s.wmu.Unlock()
+		return
+	}
+	rest := &Frame{b: f.b[n:]}
+	s.qmu.Lock()
+	if s.aborted {
+		s.qmu.Unlock()
+		s.wmu.Unlock()
+		return
+	}
+	// Frames queued meanwhile (or by a graceful end) come after the rest of this one.
+	s.queue = append(s.queue, nil)
+	copy(s.queue[1:], s.queue)
+	s.queue[0] = rest
+	s.qbytes += len(rest.b)
+	s.qmu.Unlock()
+	s.wmu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
 	default:

@@ -38,7 +38,10 @@ func (s *Socket) writeLoop() {
 			awaitingPong = true
 			heartbeat.Reset(o.PingTimeout)
 			deadline = s.extendDeadline(deadline, writeTimeout)
-			if _, err := s.nc.Write(pingFrame.b); err != nil {
+			s.wmu.Lock()
+			_, err := s.nc.Write(pingFrame.b)
+			s.wmu.Unlock()
+			if err != nil {
 				s.writeFailed(err)
 				return
 			}
@@ -46,6 +49,7 @@ func (s *Socket) writeLoop() {
 		case <-s.wake:
 		}
 
+		s.wmu.Lock() // a direct write in flight finishes (and queues its rest) first
 		s.qmu.Lock()
 		batch := s.queue
 		s.queue = s.spare
@@ -55,6 +59,7 @@ func (s *Socket) writeLoop() {
 
 		deadline = s.extendDeadline(deadline, writeTimeout)
 		n, err := s.writeBatch(batch)
+		s.wmu.Unlock()
 
 		s.qmu.Lock()
 		s.qbytes -= n
