@@ -17,6 +17,38 @@
 // lost in a crash. A failed write or fdatasync makes the log failed for good
 // (the on-disk state is unknown): every later call returns that error.
 //
+// # Journal
+//
+// A log opened with Options.Journal does not fdatasync its own file. Its
+// leader writes the batch to the file (page cache only), then commits one
+// frame carrying the same bytes to the store's Journal, which does group
+// commit across every log waiting: one write and one fdatasync of the
+// journal's current segment make the batches of many conversations durable
+// at once (64 conversations with one writer each: 30 events per fdatasync
+// instead of 1). Segments live in <root>/journal, one series per process,
+// each flock'ed by its owner:
+//
+//	segment = "GHJOURN1" frame* zero*
+//	frame   = length:u32 crc:u32 ino:u64 off:i64 pathLen:u16 path data
+//
+// length counts the bytes after crc; crc is CRC-32C over length and those
+// bytes; path is the log's path relative to the root, ino its inode number
+// (0: unknown), data the records the log wrote at offset off. Segments are
+// extended with zeros ahead of the frames, as logs are.
+//
+// A segment that passes JournalOptions.SegmentSize is retired: new frames go
+// to a fresh segment, every log with frames in the old one is fdatasync'ed,
+// and the old one is removed. A log fdatasyncs its file when it closes, so a
+// closed log needs nothing from the journal.
+//
+// OpenJournal first replays every segment nobody holds (its process died),
+// oldest first: each frame's bytes are written back at their offset (an
+// idempotent step), unless the file is gone (the conversation was deleted),
+// is another file now (inode), or is open in a live process; a torn or
+// corrupt frame ends its segment, since nothing after it was acknowledged.
+// The touched logs are fdatasync'ed and the segment removed. Open then
+// verifies each log as below.
+//
 // # File format
 //
 // All integers are little endian.
