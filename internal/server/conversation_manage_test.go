@@ -189,5 +189,4 @@ func TestConversationsWithoutManager(t *testing.T) {
 	for _, p := range []string{"/config", "/vscode-url", "/web-hosts", "/events", "/trajectory"} {
 		f.expect("GET", missing+p, "", 404, notFound)
 	}
-	f.expect("GET", "/api/conversations/"+id+"/remember_prompt?event_id=1", "", 501, "")
 }

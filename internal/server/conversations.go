@@ -198,8 +198,3 @@ func (s *Server) handleMicroagents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// handleRememberPrompt would ask the LLM to turn recent events into a microagent update; not
-// implemented yet.
-func (s *Server) handleRememberPrompt(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusNotImplemented, errorBody{Error: "Generating a remember prompt is not available in gohands yet"})
-}

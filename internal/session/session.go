@@ -425,22 +425,10 @@ func (s *Session) makeAgent(spec StartSpec, workspaceDir string) (agent.Agent, f
 		}
 		return replay.New(traj), nil, nil
 	}
-	cfg := s.opts.Config
-	llmCfg := cfg.LLMConfig(cfg.Agent.LLMConfig)
-	if st := spec.Settings; st != nil {
-		if st.Agent != nil && *st.Agent != "" && *st.Agent != "CodeActAgent" {
-			return nil, nil, fmt.Errorf("agent %q is not available in gohands; choose CodeActAgent in the settings", *st.Agent)
-		}
-		if st.LLMModel != nil && *st.LLMModel != "" {
-			llmCfg.Model = *st.LLMModel
-		}
-		if st.LLMAPIKey != nil && *st.LLMAPIKey != "" {
-			llmCfg.APIKey = config.NewSecret(*st.LLMAPIKey)
-		}
-		if st.LLMBaseURL != nil && *st.LLMBaseURL != "" {
-			llmCfg.BaseURL = *st.LLMBaseURL
-		}
+	if st := spec.Settings; st != nil && st.Agent != nil && *st.Agent != "" && *st.Agent != "CodeActAgent" {
+		return nil, nil, fmt.Errorf("agent %q is not available in gohands; choose CodeActAgent in the settings", *st.Agent)
 	}
+	llmCfg := LLMConfig(s.opts.Config, spec.Settings)
 	client, err := llm.New(llmCfg, llm.Options{Logger: s.log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("LLM %q: %w", llmCfg.Model, err)
@@ -449,7 +437,7 @@ func (s *Session) makeAgent(spec StartSpec, workspaceDir string) (agent.Agent, f
 	s.mu.Lock()
 	s.vision = vision
 	s.mu.Unlock()
-	ag := codeact.New(client, cfg.Agent, codeact.Options{WorkspaceDir: workspaceDir, Vision: vision, Logger: s.log})
+	ag := codeact.New(client, s.opts.Config.Agent, codeact.Options{WorkspaceDir: workspaceDir, Vision: vision, Logger: s.log})
 	return ag, client.Metrics().Snapshot, nil
 }
 
@@ -649,4 +637,23 @@ func (s *Session) waitForwarded(ctx context.Context, id int64) {
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
+}
+
+// LLMConfig is the LLM a conversation uses: the agent's LLM section of cfg, with the model, API
+// key and base URL of the user's settings (st may be nil) where they are set.
+func LLMConfig(cfg *config.Config, st *storage.Settings) config.LLM {
+	llmCfg := cfg.LLMConfig(cfg.Agent.LLMConfig)
+	if st == nil {
+		return llmCfg
+	}
+	if st.LLMModel != nil && *st.LLMModel != "" {
+		llmCfg.Model = *st.LLMModel
+	}
+	if st.LLMAPIKey != nil && *st.LLMAPIKey != "" {
+		llmCfg.APIKey = config.NewSecret(*st.LLMAPIKey)
+	}
+	if st.LLMBaseURL != nil && *st.LLMBaseURL != "" {
+		llmCfg.BaseURL = *st.LLMBaseURL
+	}
+	return llmCfg
 }
