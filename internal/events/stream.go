@@ -174,15 +174,6 @@ func (s *Stream) Post(ev *Event, source Source) (int64, error) {
 	if err != nil {
 		return -1, err
 	}
-	s.mu.Lock()
-	s.postedTo = id
-	s.posted++
-	start := !s.flushing
-	s.flushing = true
-	s.mu.Unlock()
-	if start {
-		go s.flush()
-	}
 	return id, nil
 }
 
@@ -212,8 +203,9 @@ func (s *Stream) flush() {
 	}
 }
 
-// enqueue gives ev its id, timestamp and source and hands it to the log; the caller owes one
-// inflight.Done. With own set, the window keeps ev itself when masking left its JSON as encoded.
+// enqueue gives ev its id, timestamp and source and hands it to the log; the caller of a
+// non-own enqueue owes one inflight.Done. With own set (Post), the flusher owes it instead, and
+// the window keeps ev itself when masking left its JSON as encoded.
 func (s *Stream) enqueue(ev *Event, source Source, own bool) (int64, error) {
 	if !source.Valid() {
 		return -1, fmt.Errorf("append to %s: unknown source %q", s.conversationID, source)
@@ -244,6 +236,15 @@ func (s *Stream) enqueue(ev *Event, source Source, own bool) (int64, error) {
 	}
 	s.window[id%int64(len(s.window))] = e
 	s.inflight.Add(1)
+	if own {
+		// Under the same lock as the id, so that postedTo only grows.
+		s.postedTo = id
+		s.posted++
+		if !s.flushing {
+			s.flushing = true
+			go s.flush()
+		}
+	}
 	return id, nil
 }
 

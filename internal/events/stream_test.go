@@ -538,3 +538,25 @@ func TestPostFailureReported(t *testing.T) {
 		t.Fatalf("%d events published, want the 2 durable ones", got)
 	}
 }
+
+// TestConcurrentPosts: posts from many goroutines at once are all published; none waits for a
+// later post to be flushed.
+func TestConcurrentPosts(t *testing.T) {
+	s := openStream(t, filepath.Join(t.TempDir(), "events.log"), StreamOptions{})
+	defer s.Close()
+	c := newCollector()
+	s.Subscribe("x", c.handle, -1)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				if _, err := s.Post(msg(fmt.Sprint(g, i)), SourceUser); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assertConsecutive(t, c.waitFor(t, 800), 0) // nothing posted afterwards pushes the last ones out
+}

@@ -285,10 +285,17 @@ func (l *Log) writeAndSync(buf, pad []byte, off int64) error {
 // syncFile makes what the log wrote to its file durable there, for the journal's checkpoint. A
 // log closed meanwhile synced itself in Close.
 func (l *Log) syncFile() error {
-	if err := datasync(l.f); err != nil && !errors.Is(err, os.ErrClosed) {
-		return fmt.Errorf("eventlog %s: fdatasync: %w", l.path, err)
+	err := datasync(l.f)
+	if err == nil {
+		return nil
 	}
-	return nil
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return nil // Close synced the file before closing it ("use of closed file")
+	}
+	return fmt.Errorf("eventlog %s: fdatasync: %w", l.path, err)
 }
 
 // LastID returns the id of the last durable record, -1 when there is none.

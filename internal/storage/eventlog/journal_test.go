@@ -258,3 +258,31 @@ func TestJournalRefusesForeignFiles(t *testing.T) {
 		t.Fatal("a log outside the journal's root was accepted")
 	}
 }
+
+// TestJournalCheckpointOfClosedLog: a retirement that meets a log closed meanwhile does not fail
+// the journal (Close synced the log itself).
+func TestJournalCheckpointOfClosedLog(t *testing.T) {
+	root := t.TempDir()
+	j := openJournalT(t, root, JournalOptions{Logger: discardLogger()})
+	defer j.Close()
+	l := openT(t, convLogPath(root, 0), Options{Logger: discardLogger(), Journal: j})
+	appendN(t, l, 3)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.syncFile(); err != nil {
+		t.Fatalf("syncFile of a closed log: %v", err)
+	}
+	seg := &segment{path: filepath.Join(root, "journal", "old.wal"), logs: map[*Log]struct{}{l: {}}}
+	f, err := os.Create(seg.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg.f = f
+	if err := j.checkpoint(seg); err != nil {
+		t.Fatalf("checkpoint with a closed log: %v", err)
+	}
+	if _, err := os.Stat(seg.path); !os.IsNotExist(err) {
+		t.Fatal("the retired segment was not removed")
+	}
+}
