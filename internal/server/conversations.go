@@ -197,4 +197,3 @@ func (s *Server) handleMicroagents(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, out)
 }
-
