@@ -320,7 +320,11 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
-	for j.syncing {
+	for j.failed == nil && (j.syncing || len(j.pending) > 0) {
+		if !j.syncing {
+			j.syncLocked() // frames queued before Close are still made durable
+			continue
+		}
 		done := j.syncDone
 		j.mu.Unlock()
 		<-done
