@@ -49,10 +49,16 @@ func newTestServer(t *testing.T, srv *Server) *httptest.Server {
 	return ts
 }
 
-func (f *fixture) saveSettings(key string) {
+func (f *fixture) saveSettings(key string) { f.saveLLMSettings(key, "") }
+
+// saveLLMSettings saves settings for openai/gpt-4o with key, served at baseURL when it is set.
+func (f *fixture) saveLLMSettings(key, baseURL string) {
 	f.t.Helper()
 	st := storage.NewSettings()
 	st.LLMModel, st.LLMAPIKey = strp("openai/gpt-4o"), strp(key)
+	if baseURL != "" {
+		st.LLMBaseURL = strp(baseURL)
+	}
 	if err := f.store.SaveSettings(st); err != nil {
 		f.t.Fatal(err)
 	}

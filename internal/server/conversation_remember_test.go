@@ -39,15 +39,7 @@ func TestRememberPrompt(t *testing.T) {
 		llmtest.Reply("Here it is.\n<update_prompt>\n  Record that `ls` lists the repository root.\n</update_prompt>"),
 		llmtest.Fail(401, "Incorrect API key provided"),
 	})
-	f.saveSettings("sk-remember")
-	settings, err := f.store.LoadSettings()
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings.LLMBaseURL = strp(model.URL)
-	if err := f.store.SaveSettings(settings); err != nil {
-		t.Fatal(err)
-	}
+	f.saveLLMSettings("sk-remember", model.URL)
 
 	f.expect("GET", path+"?event_id=7", "", 200, `{"status":"success","prompt":"Record that `+"`ls`"+` lists the repository root."}`)
 	reqs := model.Requests()

@@ -40,15 +40,7 @@ func newSandboxFixture(t *testing.T, script []llmtest.Turn) (*fixture, *llmtest.
 	f, _ := newManagedFixture(t, Options{}, func(o *conversation.Options) {
 		o.Sandboxes = &session.Sandboxes{Kind: session.KindLocal, Config: o.Config, Store: o.Store, Binary: bin}
 	})
-	f.saveSettings("sk-test")
-	st, err := f.store.LoadSettings()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.LLMBaseURL = strp(llm.URL)
-	if err := f.store.SaveSettings(st); err != nil {
-		t.Fatal(err)
-	}
+	f.saveLLMSettings("sk-test", llm.URL)
 	return f, llm
 }
 
